@@ -1,0 +1,1 @@
+//! gpuplan-catalog: the data gpuplan ships inside its binary.

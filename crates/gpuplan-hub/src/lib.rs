@@ -1,0 +1,1 @@
+//! gpuplan-hub: where model configs come from.

@@ -1,0 +1,1 @@
+//! gpuplan: the library API.
