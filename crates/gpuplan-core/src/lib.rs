@@ -6,5 +6,8 @@
 //! testable with property tests and safe to run in parallel.
 
 pub mod hardware;
+pub mod memory;
 pub mod model;
+pub mod perf;
 pub mod quant;
+pub mod search;

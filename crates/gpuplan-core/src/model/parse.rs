@@ -564,7 +564,7 @@ pub fn parse_config(
         }
     } else if let Some(interval) = cfg.get("full_attention_interval").and_then(Value::as_u64) {
         for (i, s) in slots.iter_mut().enumerate() {
-            *s = if interval > 0 && (i as u64 + 1) % interval == 0 {
+            *s = if interval > 0 && (i as u64 + 1).is_multiple_of(interval) {
                 Slot::Full
             } else {
                 Slot::Linear
@@ -614,7 +614,7 @@ pub fn parse_config(
     } else if model_type.starts_with("gemma3") && sliding_window.is_some() {
         let pattern = cfg.opt_u(&["sliding_window_pattern"])?.unwrap_or(6).max(1);
         for (i, s) in slots.iter_mut().enumerate() {
-            if (i as u64 + 1) % pattern != 0 {
+            if !(i as u64 + 1).is_multiple_of(pattern) {
                 *s = Slot::Sliding;
             }
         }

@@ -1,0 +1,280 @@
+//! Closed-loop serving model: C clients, each sending a request of `input_len` tokens, waiting for
+//! `output_len` tokens, and sending the next. Continuous batching with chunked prefill; the KV
+//! capacity caps how many requests run at once, the rest queue.
+
+use super::{Bound, Deployment, MissingHardwareFact, StepShape, StepTime};
+use serde::{Deserialize, Serialize};
+
+/// The load: request shape and concurrency.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Workload {
+    /// Prompt tokens per request.
+    pub input_len: u64,
+    /// Generated tokens per request.
+    pub output_len: u64,
+    /// Concurrent requests kept in flight by the clients, for the whole deployment
+    /// (`None` = saturation: as many as the KV cache and the scheduler admit).
+    pub concurrency: Option<u64>,
+}
+
+/// Why an estimate could not be made.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum EstimateError {
+    /// A hardware figure is missing.
+    #[error(transparent)]
+    Hardware(#[from] MissingHardwareFact),
+    /// The workload is invalid.
+    #[error("invalid workload: {0}")]
+    Workload(String),
+    /// Not one request fits in the KV cache.
+    #[error("no request of {tokens} tokens fits in the KV cache ({capacity} tokens per engine instance)")]
+    NoCapacity {
+        /// Tokens one request needs.
+        tokens: u64,
+        /// KV-cache tokens available.
+        capacity: u64,
+    },
+}
+
+/// One concurrency point of an estimate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EstimatePoint {
+    /// Concurrent requests the clients keep in flight (whole deployment).
+    pub concurrency: u64,
+    /// Requests actually running at once (the rest queue for KV capacity or scheduler slots).
+    pub running_requests: f64,
+    /// Mean time to first token, queueing included (ms).
+    pub time_to_first_token_ms: f64,
+    /// Mean inter-token latency, excluding the first token (ms).
+    pub inter_token_latency_ms: f64,
+    /// Mean end-to-end latency of a request: TTFT + (output_len - 1) x ITL (ms).
+    pub end_to_end_latency_ms: f64,
+    /// Output tokens per second of the whole deployment.
+    pub output_throughput_tok_s: f64,
+    /// Input + output tokens per second of the whole deployment.
+    pub total_throughput_tok_s: f64,
+    /// Output tokens per second per GPU.
+    pub output_throughput_tok_s_per_gpu: f64,
+    /// Output tokens per second each user sees (1000 / ITL).
+    pub output_tok_s_per_user: f64,
+    /// Completed requests per second (whole deployment).
+    pub requests_per_s: f64,
+    /// What limits the prefill.
+    pub prefill_bound: Bound,
+    /// What limits the decode step.
+    pub decode_bound: Bound,
+    /// Decode step time split by cause (ms), at this point's batch.
+    pub decode_step_breakdown_ms: StepBreakdownMs,
+}
+
+/// A step's time split by cause (ms).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct StepBreakdownMs {
+    /// Total.
+    pub total_ms: f64,
+    /// FLOP-bound operators.
+    pub compute_ms: f64,
+    /// Bandwidth-bound operators.
+    pub memory_ms: f64,
+    /// Collectives.
+    pub communication_ms: f64,
+    /// Fixed floors and host overhead.
+    pub overhead_ms: f64,
+}
+
+impl From<StepTime> for StepBreakdownMs {
+    fn from(s: StepTime) -> Self {
+        StepBreakdownMs {
+            total_ms: s.total_s * 1e3,
+            compute_ms: s.compute_s * 1e3,
+            memory_ms: s.memory_s * 1e3,
+            communication_ms: s.communication_s * 1e3,
+            overhead_ms: s.overhead_s * 1e3,
+        }
+    }
+}
+
+/// An estimate at one or more concurrencies.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Estimate {
+    /// Requests that fit in the KV cache at once, whole deployment (at input+output tokens each).
+    pub max_concurrent_requests: f64,
+    /// One point per requested concurrency.
+    pub points: Vec<EstimatePoint>,
+}
+
+/// Estimate serving performance of a deployment.
+///
+/// `kv_tokens_per_instance` is the KV-cache capacity of one engine instance (one attention-DP
+/// rank or one replica), from the memory planner.
+pub fn estimate(
+    dep: &Deployment<'_>,
+    kv_tokens_per_instance: f64,
+    input_len: u64,
+    output_len: u64,
+    concurrencies: &[Option<u64>],
+) -> Result<Estimate, EstimateError> {
+    if input_len == 0 || output_len == 0 {
+        return Err(EstimateError::Workload(
+            "input and output lengths must be at least 1 token".into(),
+        ));
+    }
+    if input_len > 100_000_000 || output_len > 100_000_000 {
+        return Err(EstimateError::Workload(
+            "input and output lengths above 100M tokens are not supported".into(),
+        ));
+    }
+    let per_request = (input_len + output_len) as f64;
+    let cap_kv = (kv_tokens_per_instance / per_request).floor();
+    if cap_kv < 1.0 {
+        return Err(EstimateError::NoCapacity {
+            tokens: input_len + output_len,
+            capacity: kv_tokens_per_instance.max(0.0) as u64,
+        });
+    }
+    let groups = dep.parallelism.dp.max(1) as f64;
+    let cap = cap_kv.min(dep.engine.max_num_seqs);
+    let mut points = Vec::with_capacity(concurrencies.len());
+    for c in concurrencies {
+        let conc = match c {
+            Some(0) => {
+                return Err(EstimateError::Workload(
+                    "concurrency must be at least 1".into(),
+                ))
+            }
+            Some(c) => *c,
+            None => (cap * groups) as u64,
+        };
+        points.push(point(dep, cap, groups, input_len, output_len, conc)?);
+    }
+    Ok(Estimate {
+        max_concurrent_requests: cap_kv * groups,
+        points,
+    })
+}
+
+fn point(
+    dep: &Deployment<'_>,
+    cap: f64,
+    groups: f64,
+    input_len: u64,
+    output_len: u64,
+    concurrency: u64,
+) -> Result<EstimatePoint, EstimateError> {
+    let e = dep.engine;
+    let i = input_len as f64;
+    let o = output_len as f64;
+    let pp = dep.parallelism.pp.max(1) as f64;
+    let c_group = (concurrency as f64 / groups).max(1.0);
+    let active = c_group.min(cap);
+    let budget = e.max_num_batched_tokens.max(1.0);
+    let decode_ctx = i + o / 2.0;
+
+    // Prefill of one request on its own, chunked by the token budget.
+    let chunks = (i / budget).ceil().max(1.0);
+    let chunk = i / chunks;
+    let prefill_alone = dep.step_time(StepShape {
+        decode_seqs: 0.0,
+        decode_context: 0.0,
+        prefill_tokens: chunk,
+        prefill_context: i / 2.0,
+        prefill_seqs: 1.0 / chunks,
+    })?;
+    // Marginal GPU time a request's prefill adds when batched with others (no fixed floors).
+    let prefill_marginal_s = {
+        let n = (budget / i).floor().clamp(1.0, active.max(1.0));
+        let batch = dep.step_time(StepShape {
+            decode_seqs: 0.0,
+            decode_context: 0.0,
+            prefill_tokens: i * n,
+            prefill_context: i / 2.0,
+            prefill_seqs: n,
+        })?;
+        batch.total_s / n
+    };
+
+    let decode_step = |b: f64, prefill_tokens: f64| -> Result<StepTime, MissingHardwareFact> {
+        dep.step_time(StepShape {
+            decode_seqs: (b / pp).max(if prefill_tokens > 0.0 { 0.0 } else { 1.0 }),
+            decode_context: decode_ctx,
+            prefill_tokens,
+            prefill_context: i / 2.0,
+            prefill_seqs: if prefill_tokens > 0.0 {
+                prefill_tokens / i
+            } else {
+                0.0
+            },
+        })
+    };
+
+    // Fixed point on (ITL, TTFT): the batch, the share of steps that carry a prefill chunk and
+    // the request rate depend on each other through the closed loop C = X (TTFT + (O-1) ITL).
+    //
+    // Mixed engines (vLLM, TRT-LLM) put a whole chunk (up to the token budget left after the
+    // decodes) into one step, so ITL is bimodal: most steps are pure decode, a share `f` of them
+    // carry a chunk. Separate-pass engines (SGLang) run prefill passes between decode steps.
+    let pure = decode_step(active, 0.0)?;
+    let mut itl = pure.total_s;
+    let mut ttft_service = e.ttft_overhead_ms * 1e-3 + prefill_alone.total_s * chunks;
+    let mut step = pure;
+    for _ in 0..40 {
+        let cycle = ttft_service + (o - 1.0) * itl;
+        let x = active / cycle.max(1e-9);
+        let decoding = (active * (o - 1.0) * itl / cycle.max(1e-9)).clamp(1.0, active);
+        let t_decode = decode_step(decoding, 0.0)?;
+        let (new_itl, own_prefill) = if e.mixed_prefill {
+            let room = (budget - decoding).max(budget * 0.25);
+            let n_chunks = (i / room).ceil().max(1.0);
+            let chunk = i / n_chunks;
+            let t_mix = decode_step(decoding, chunk)?;
+            // Share of steps that carry a chunk: chunks per second x step time.
+            let f = (x * n_chunks * itl).min(1.0);
+            (
+                (1.0 - f) * t_decode.total_s + f * t_mix.total_s,
+                n_chunks * t_mix.total_s,
+            )
+        } else {
+            let busy = (x * prefill_marginal_s).min(0.9);
+            (
+                t_decode.total_s / (1.0 - busy),
+                prefill_alone.total_s * chunks + 0.5 * t_decode.total_s,
+            )
+        };
+        let new_ttft = e.ttft_overhead_ms * 1e-3 + own_prefill + e.ttft_steps * t_decode.total_s;
+        let converged = (new_itl - itl).abs() < 1e-7 && (new_ttft - ttft_service).abs() < 1e-7;
+        itl = 0.5 * itl + 0.5 * new_itl;
+        ttft_service = 0.5 * ttft_service + 0.5 * new_ttft;
+        step = t_decode;
+        if converged {
+            break;
+        }
+    }
+    let cycle = ttft_service + (o - 1.0) * itl;
+    let x_group = active / cycle;
+    // Requests beyond the running set wait for a slot (Little's law on the queue).
+    let queue_wait = if c_group > active {
+        (c_group - active) / x_group
+    } else {
+        0.0
+    };
+    // Benchmarks start every client at once: that first wave's prefills queue behind each other.
+    let burst = e.burst_share * (active - 1.0).max(0.0) / 2.0 * prefill_marginal_s;
+    let ttft = ttft_service + queue_wait + burst;
+    let x_total = x_group * groups;
+    let num_gpus = dep.parallelism.num_gpus().max(1) as f64;
+    Ok(EstimatePoint {
+        concurrency,
+        running_requests: active * groups,
+        time_to_first_token_ms: ttft * 1e3,
+        inter_token_latency_ms: itl * 1e3,
+        end_to_end_latency_ms: (ttft + (o - 1.0) * itl) * 1e3,
+        output_throughput_tok_s: x_total * o,
+        total_throughput_tok_s: x_total * (i + o),
+        output_throughput_tok_s_per_gpu: x_total * o / num_gpus,
+        output_tok_s_per_user: 1.0 / itl,
+        requests_per_s: x_total,
+        prefill_bound: prefill_alone.bound(),
+        decode_bound: step.bound(),
+        decode_step_breakdown_ms: step.into(),
+    })
+}

@@ -1,0 +1,136 @@
+//! Performance estimates for one deployment: memory plan (KV capacity) + estimator.
+
+use gpuplan_core::hardware::Gpu;
+use gpuplan_core::memory::{
+    plan_memory, Engine, MemoryOverheads, MemoryPlan, MemoryRequest, Parallelism,
+};
+use gpuplan_core::model::Architecture;
+use gpuplan_core::perf::{self, Deployment, EstimatePoint, Profiles};
+use gpuplan_core::quant::{KvDtype, KvDtypeChoice, WeightFormat};
+use serde::{Deserialize, Serialize};
+
+/// Everything that defines one deployment to estimate.
+#[derive(Debug, Clone)]
+pub struct DeploymentSpec<'a> {
+    /// The model (already at the weight precision to serve).
+    pub arch: &'a Architecture,
+    /// The GPU.
+    pub gpu: &'a Gpu,
+    /// Parallelism.
+    pub parallelism: Parallelism,
+    /// Serving engine.
+    pub engine: Engine,
+    /// KV dtype choice.
+    pub kv_dtype: KvDtypeChoice,
+    /// Longest request the engine is configured for (None: input + output).
+    pub max_model_len: Option<u64>,
+    /// Fraction of GPU memory the engine may use.
+    pub gpu_memory_utilization: f64,
+}
+
+/// The KV dtype an engine uses when left at its default: TensorRT-LLM serves fp8/fp4 checkpoints
+/// with an fp8 KV cache; vLLM and SGLang keep the activation dtype (bf16) unless told otherwise.
+pub fn engine_default_kv(arch: &Architecture, engine: Engine, choice: KvDtypeChoice) -> KvDtype {
+    match choice {
+        KvDtypeChoice::Auto => {
+            let quantized = arch.precision.headline(arch.is_moe()) != WeightFormat::Bf16
+                && arch.precision.headline(arch.is_moe()) != WeightFormat::Fp16;
+            if engine == Engine::Trtllm
+                && (quantized || arch.checkpoint_kv_dtype == Some(KvDtype::Fp8))
+            {
+                KvDtype::Fp8
+            } else {
+                arch.native_kv_dtype
+            }
+        }
+        other => other.resolve(arch.native_kv_dtype),
+    }
+}
+
+/// Result of estimating one deployment.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DeploymentEstimate {
+    /// KV dtype used.
+    pub kv_dtype: KvDtype,
+    /// The memory plan per GPU.
+    pub memory: MemoryPlan,
+    /// Requests that fit at once at input+output tokens, whole deployment.
+    pub max_concurrent_requests: f64,
+    /// One point per concurrency.
+    pub points: Vec<EstimatePoint>,
+}
+
+/// Why a deployment could not be estimated.
+#[derive(Debug, thiserror::Error)]
+pub enum DeploymentError {
+    /// The memory plan failed (invalid parallelism ...).
+    #[error(transparent)]
+    Memory(#[from] gpuplan_core::memory::MemoryError),
+    /// The model does not fit.
+    #[error("the model does not fit: {0}")]
+    DoesNotFit(String),
+    /// The estimator failed.
+    #[error(transparent)]
+    Estimate(#[from] perf::EstimateError),
+    /// No profile for the engine or GPU architecture.
+    #[error("no engine profile for '{0}'")]
+    NoProfile(String),
+}
+
+/// Plan memory and estimate performance at each concurrency (`None` = saturation).
+pub fn estimate_deployment(
+    spec: &DeploymentSpec<'_>,
+    input_len: u64,
+    output_len: u64,
+    concurrencies: &[Option<u64>],
+    profiles: &Profiles,
+    overheads: &MemoryOverheads,
+) -> Result<DeploymentEstimate, DeploymentError> {
+    let kv_dtype = engine_default_kv(spec.arch, spec.engine, spec.kv_dtype);
+    let max_model_len = spec
+        .max_model_len
+        .unwrap_or(input_len.saturating_add(output_len))
+        .max(1);
+    let req = MemoryRequest {
+        arch: spec.arch,
+        gpu: spec.gpu,
+        parallelism: spec.parallelism,
+        kv_dtype,
+        max_model_len,
+        gpu_memory_utilization: spec.gpu_memory_utilization,
+        engine: spec.engine,
+        engine_version: None,
+    };
+    let memory = plan_memory(&req, overheads)?;
+    if !memory.fits {
+        return Err(DeploymentError::DoesNotFit(memory.advice.join("; ")));
+    }
+    let engine_name = spec.engine.to_string();
+    let engine = profiles
+        .engine(&engine_name)
+        .ok_or_else(|| DeploymentError::NoProfile(engine_name.clone()))?;
+    let eff = profiles
+        .arch(&spec.gpu.arch)
+        .ok_or_else(|| DeploymentError::NoProfile(spec.gpu.arch.clone()))?;
+    let dep = Deployment {
+        arch: spec.arch,
+        gpu: spec.gpu,
+        parallelism: spec.parallelism,
+        kv_dtype,
+        eff,
+        engine,
+    };
+    let est = perf::estimate(
+        &dep,
+        memory.kv_cache_tokens as f64,
+        input_len,
+        output_len,
+        concurrencies,
+    )?;
+    Ok(DeploymentEstimate {
+        kv_dtype,
+        max_concurrent_requests: est.max_concurrent_requests,
+        points: est.points,
+        memory,
+    })
+}
