@@ -9,6 +9,7 @@ pub mod args;
 pub mod commands;
 pub mod config;
 pub mod render;
+pub mod serve;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -101,6 +102,12 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> anyhow::Result<()> {
         Command::Models(args) => commands::models::run(args, &ctx, out),
         Command::Model(args) => commands::model::run(args, &ctx, out),
         Command::Gpus(args) => commands::gpus::run(args, &ctx, out),
+        Command::Memory(args) => commands::memory::run(args, &ctx, out),
+        Command::Estimate(args) => commands::estimate::run(args, &ctx, out),
+        Command::Recommend(args) => commands::recommend::run(args, &ctx, out),
+        Command::Validate(args) => commands::validate::run(args, &ctx, out),
+        Command::Calibrate(args) => commands::calibrate::run(args, &ctx, out),
+        Command::Serve(args) => commands::serve::run(args, &ctx, out),
         Command::Completions(args) => commands::completions::run(args, out),
     }
 }

@@ -248,7 +248,11 @@ impl Slo {
         ];
         for (constraint, limit, actual) in maxima {
             if let Some(limit) = limit {
-                if !(actual <= limit) {
+                // NaN counts as a miss.
+                if !matches!(
+                    actual.partial_cmp(&limit),
+                    Some(Ordering::Less | Ordering::Equal)
+                ) {
                     v.push(SloViolation {
                         constraint,
                         limit,
@@ -264,7 +268,10 @@ impl Slo {
         }
         if let Some(limit) = self.min_throughput_tok_s {
             let actual = m.output_throughput_tok_s;
-            if !(actual >= limit) {
+            if !matches!(
+                actual.partial_cmp(&limit),
+                Some(Ordering::Greater | Ordering::Equal)
+            ) {
                 v.push(SloViolation {
                     constraint: SloConstraint::MinThroughputTokS,
                     limit,
@@ -285,13 +292,11 @@ impl Slo {
     /// throughput minimum is judged on the whole deployment, replicas included).
     pub fn latency_ok(&self, p: &EstimatePoint) -> bool {
         self.max_ttft_ms
-            .map_or(true, |l| p.time_to_first_token_ms <= l)
+            .is_none_or(|l| p.time_to_first_token_ms <= l)
             && self
                 .max_itl_ms
-                .map_or(true, |l| p.inter_token_latency_ms <= l)
-            && self
-                .max_e2e_ms
-                .map_or(true, |l| p.end_to_end_latency_ms <= l)
+                .is_none_or(|l| p.inter_token_latency_ms <= l)
+            && self.max_e2e_ms.is_none_or(|l| p.end_to_end_latency_ms <= l)
     }
 
     /// Spare room on each constraint.
@@ -383,7 +388,7 @@ pub fn gpu_counts(gpu: &Gpu, max_gpus: u32) -> Vec<u32> {
 pub fn tp_divides_heads(arch: &Architecture, tp: u32) -> bool {
     let (q, kv) = arch.attention_heads_for_tp();
     let tp = u64::from(tp.max(1));
-    q % tp == 0 && (kv == 0 || kv % tp == 0 || tp % kv == 0)
+    q.is_multiple_of(tp) && (kv == 0 || kv.is_multiple_of(tp) || tp.is_multiple_of(kv))
 }
 
 /// Largest tensor-parallel group worth trying on `gpu`: TP all-reduces every layer, so it stays
@@ -407,15 +412,16 @@ pub fn parallel_layouts(arch: &Architecture, gpu: &Gpu, num_gpus: u32) -> Vec<Pa
     let experts = arch.num_experts();
     let tp_cap = max_tp(gpu).min(num_gpus);
     // Can TP alone (possibly with DP for MoE) use all the GPUs?
-    let tp_alone = (1..=tp_cap)
-        .any(|tp| num_gpus % tp == 0 && tp_divides_heads(arch, tp) && (tp == num_gpus || moe));
+    let tp_alone = (1..=tp_cap).any(|tp| {
+        num_gpus.is_multiple_of(tp) && tp_divides_heads(arch, tp) && (tp == num_gpus || moe)
+    });
     for tp in 1..=tp_cap {
-        if num_gpus % tp != 0 || !tp_divides_heads(arch, tp) {
+        if !num_gpus.is_multiple_of(tp) || !tp_divides_heads(arch, tp) {
             continue;
         }
         let rest = num_gpus / tp;
         for pp in 1..=rest {
-            if rest % pp != 0 || pp > layers {
+            if !rest.is_multiple_of(pp) || pp > layers {
                 continue;
             }
             let dp = rest / pp;
@@ -427,7 +433,7 @@ pub fn parallel_layouts(arch: &Architecture, gpu: &Gpu, num_gpus: u32) -> Vec<Pa
             }
             out.push(Parallelism { tp, pp, dp, ep: 1 });
             let ep = tp * dp;
-            if moe && ep > 1 && experts % u64::from(ep) == 0 {
+            if moe && ep > 1 && experts.is_multiple_of(u64::from(ep)) {
                 out.push(Parallelism { tp, pp, dp, ep });
             }
         }
@@ -497,7 +503,7 @@ fn capacity<F>(
     slo: &Slo,
     max_concurrency: u64,
     eval: &mut F,
-) -> Result<(u64, EstimatePoint, f64), Option<EstimatePoint>>
+) -> Result<(u64, EstimatePoint, f64), Option<Box<EstimatePoint>>>
 where
     F: FnMut(u64) -> Option<EstimatePoint>,
 {
@@ -509,7 +515,7 @@ where
     }
     let first = eval(1).ok_or(None)?;
     if !slo.latency_ok(&first) {
-        return Err(Some(first));
+        return Err(Some(Box::new(first)));
     }
     let mut max_rps = first.requests_per_s;
     let (mut lo, mut lo_p) = (1u64, first);
@@ -577,7 +583,7 @@ pub fn fit_load<F>(
     slo: &Slo,
     max_concurrency: u64,
     mut eval: F,
-) -> Result<LoadFit, Option<EstimatePoint>>
+) -> Result<LoadFit, Option<Box<EstimatePoint>>>
 where
     F: FnMut(u64) -> Option<EstimatePoint>,
 {
@@ -614,11 +620,11 @@ where
         }
         Load::RequestRate(rate) => {
             let (cap, cap_point, max_rps) = capacity(slo, max_concurrency, &mut eval)?;
-            if !(rate > 0.0) {
+            if rate.is_nan() || rate <= 0.0 {
                 return Ok(fit(1, cap, cap_point));
             }
             let mut replicas = ceil_div(rate, cap_point.requests_per_s);
-            let mut last = Err(Some(cap_point.clone()));
+            let mut last = Err(Some(Box::new(cap_point.clone())));
             for _ in 0..6 {
                 let r = rate / f64::from(replicas);
                 let mut c = ((r * cap_point.end_to_end_latency_ms / 1e3).ceil() as u64)

@@ -12,7 +12,7 @@ fn main() {
             .map(std::path::Path::new),
     )
     .expect("profile");
-    let overheads = gpuplan_core::memory::MemoryOverheads::default();
+    let overheads = gpuplan::estimate::memory_overheads().clone();
     if let Ok(id) = std::env::var("ID") {
         let hw = gpuplan_catalog::hardware::embedded_hardware();
         for r in rows.iter().filter(|r| r.id.contains(&id)) {
@@ -62,7 +62,11 @@ fn main() {
         return;
     }
     let report = if std::env::args().nth(1).as_deref() == Some("fit") {
-        let (p, r) = calibrate(&rows, None, &profiles, &overheads, 12);
+        let rounds = std::env::var("ROUNDS")
+            .ok()
+            .and_then(|r| r.parse().ok())
+            .unwrap_or(12);
+        let (p, r) = calibrate(&rows, None, &profiles, &overheads, rounds);
         std::fs::write("/tmp/fit.toml", toml::to_string(&p).unwrap_or_default()).ok();
         r
     } else {

@@ -193,10 +193,7 @@ pub fn estimate_performance_batch(
             .iter()
             .map(|r| estimate_with_arch(&resolved.arch, r))
             .collect(),
-        Err(e) => requests
-            .iter()
-            .map(|r| failed(r, e.to_string()))
-            .collect(),
+        Err(e) => requests.iter().map(|r| failed(r, e.to_string())).collect(),
     }
 }
 
@@ -224,7 +221,7 @@ fn estimate_with_arch(arch: &Architecture, request: &PerformanceRequest) -> Perf
         out.error = Some(e);
         out
     };
-    if request.num_gpus == 0 || request.num_gpus % (tp * pp) != 0 {
+    if request.num_gpus == 0 || !request.num_gpus.is_multiple_of(tp * pp) {
         return fail(
             out,
             format!(
@@ -280,7 +277,7 @@ fn estimate_with_arch(arch: &Architecture, request: &PerformanceRequest) -> Perf
         request.output_length,
         &[Some(request.batch_size)],
         gpuplan_catalog::profiles::embedded_profiles(),
-        &memory_overheads(),
+        memory_overheads(),
     ) {
         Ok(e) => {
             out.max_concurrent_requests = Some(e.max_concurrent_requests);

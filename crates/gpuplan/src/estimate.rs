@@ -134,3 +134,9 @@ pub fn estimate_deployment(
         memory,
     })
 }
+
+/// The memory-overhead constants shipped in the binary (vLLM/SGLang/TRT-LLM, calibrated on
+/// measured vLLM memory reports; see `gpuplan-catalog/data/memory_overheads.toml`).
+pub fn memory_overheads() -> &'static MemoryOverheads {
+    gpuplan_catalog::memory::embedded_memory_overheads()
+}

@@ -192,7 +192,11 @@ fn trtllm_command(model: &str, cfg: &Configuration) -> String {
 }
 
 fn k8s_name(model: &str) -> String {
-    let base = model.rsplit('/').next().unwrap_or(model).to_ascii_lowercase();
+    let base = model
+        .rsplit('/')
+        .next()
+        .unwrap_or(model)
+        .to_ascii_lowercase();
     let mut name: String = base
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })

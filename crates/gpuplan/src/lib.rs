@@ -24,9 +24,11 @@ pub mod api;
 pub mod launch;
 pub mod recommend;
 
-pub use api::{estimate_performance, estimate_performance_batch, PerformanceEstimate, PerformanceRequest};
+pub use api::{
+    estimate_performance, estimate_performance_batch, PerformanceEstimate, PerformanceRequest,
+};
 pub use launch::{launch_command, EmitTarget};
 pub use recommend::{
-    recommend, recommend_with, Configuration, DisaggLayout, NearMiss, Outcome, Recommendation,
-    RecommendRequest, SearchCounts,
+    recommend, recommend_with, Configuration, DisaggLayout, NearMiss, Outcome, RecommendRequest,
+    Recommendation, SearchCounts,
 };

@@ -40,10 +40,9 @@ use crate::estimate::{engine_default_kv, estimate_deployment, DeploymentSpec};
 use crate::launch::{launch_command, EmitTarget};
 use crate::resolve::{resolve_model, ResolveOptions};
 
-/// The memory overheads the search plans with. One place to switch to the catalog's figures
-/// (`gpuplan_catalog::memory::embedded_memory_overheads()`) once they exist.
-pub(crate) fn memory_overheads() -> MemoryOverheads {
-    MemoryOverheads::default()
+/// The memory overheads the search plans with: the catalog's embedded figures.
+pub(crate) fn memory_overheads() -> &'static MemoryOverheads {
+    gpuplan_catalog::memory::embedded_memory_overheads()
 }
 
 /// An error for a request field that makes no sense (the CLI maps it to exit code 2).
@@ -685,7 +684,7 @@ struct Searcher<'a> {
     checkpoint: WeightFormat,
     formats: Vec<(WeightFormat, Architecture)>,
     profiles: &'a Profiles,
-    overheads: MemoryOverheads,
+    overheads: &'a MemoryOverheads,
     max_model_len: u64,
 }
 
@@ -713,7 +712,10 @@ pub fn recommend_with(
     let mut overrides: Vec<(&str, f64)> = Vec::new();
     for (name, usd) in &request.price {
         if !(usd.is_finite() && *usd >= 0.0) {
-            return Err(invalid_request("price", format!("{name}={usd} is not a price")));
+            return Err(invalid_request(
+                "price",
+                format!("{name}={usd} is not a price"),
+            ));
         }
         overrides.push((hardware.resolve(name)?.id.as_str(), *usd));
     }
@@ -780,9 +782,21 @@ impl Searcher<'_> {
                             kvs.push((choice, kv));
                         }
                     }
+                    // The largest count so far whose layouts include plain TP (no PP) and
+                    // whose weights fit: pipeline-only layouts inside one scale-up domain on
+                    // more GPUs than that are dominated (same node, slower, more GPUs).
+                    let mut tp_count_that_fits = None;
                     for &n in &counts {
                         let fits_at_all = weights / f64::from(n) < usable;
-                        for parallelism in parallel_layouts(arch, gpu, n) {
+                        let layouts = parallel_layouts(arch, gpu, n);
+                        let plain_tp = layouts.iter().any(|p| p.pp == 1);
+                        if !plain_tp && n <= search::max_tp(gpu) && tp_count_that_fits.is_some() {
+                            continue;
+                        }
+                        if plain_tp && fits_at_all {
+                            tp_count_that_fits = Some(n);
+                        }
+                        for parallelism in layouts {
                             for &(kv, _) in &kvs {
                                 out.push(Candidate {
                                     gpu: gi,
@@ -813,7 +827,12 @@ impl Searcher<'_> {
         }
     }
 
-    fn base_configuration(&self, c: &Candidate, kv_dtype: KvDtype, kv_tokens: u64) -> Configuration {
+    fn base_configuration(
+        &self,
+        c: &Candidate,
+        kv_dtype: KvDtype,
+        kv_tokens: u64,
+    ) -> Configuration {
         let gpu = self.gpus[c.gpu];
         let format = self.formats[c.format].0;
         let p = c.parallelism;
@@ -924,15 +943,28 @@ impl Searcher<'_> {
                 engine: spec.engine,
                 engine_version: None,
             };
-            return match plan_memory(&req, &self.overheads) {
-                Ok(plan) if plan.fits && plan.kv_cache_tokens >= i + o => Evaluated::Met(
-                    Box::new(self.base_configuration(c, kv, plan.kv_cache_tokens)),
-                ),
+            return match plan_memory(&req, self.overheads) {
+                Ok(plan) if plan.fits && plan.kv_cache_tokens >= i + o => Evaluated::Met(Box::new(
+                    self.base_configuration(c, kv, plan.kv_cache_tokens),
+                )),
                 _ => Evaluated::NoFit,
             };
         }
-        let first = match estimate_deployment(&spec, i, o, &[Some(1)], self.profiles, &self.overheads)
-        {
+        // The first call plans memory and estimates the concurrency the load fit asks for first
+        // (saturation when only throughput matters), so no point is estimated twice.
+        let first_concurrency = match self.load {
+            Load::Concurrency(c) => Some(c.max(1)),
+            _ if !self.slo.has_latency_limits() => None,
+            _ => Some(1),
+        };
+        let first = match estimate_deployment(
+            &spec,
+            i,
+            o,
+            &[first_concurrency],
+            self.profiles,
+            self.overheads,
+        ) {
             Ok(e) => e,
             Err(_) => return Evaluated::NoFit,
         };
@@ -948,10 +980,10 @@ impl Searcher<'_> {
             * f64::from(c.parallelism.dp.max(1));
         let max_c = first.max_concurrent_requests.min(max_seqs).max(1.0) as u64;
         let eval = |conc: u64| -> Option<EstimatePoint> {
-            if conc == 1 {
+            if conc == p1.concurrency {
                 return Some(p1.clone());
             }
-            estimate_deployment(&spec, i, o, &[Some(conc)], self.profiles, &self.overheads)
+            estimate_deployment(&spec, i, o, &[Some(conc)], self.profiles, self.overheads)
                 .ok()
                 .and_then(|e| e.points.into_iter().next())
         };
@@ -1041,9 +1073,11 @@ impl Searcher<'_> {
             Vec::new()
         };
         missed.sort_by(|a, b| {
-            worst_miss(&a.1)
-                .total_cmp(&worst_miss(&b.1))
-                .then(compare(self.request.objective, &a.0.metrics(), &b.0.metrics()))
+            worst_miss(&a.1).total_cmp(&worst_miss(&b.1)).then(compare(
+                self.request.objective,
+                &a.0.metrics(),
+                &b.0.metrics(),
+            ))
         });
         let near_misses: Vec<NearMiss> = missed
             .into_iter()
@@ -1113,19 +1147,13 @@ impl Searcher<'_> {
         let spec = self.spec(c);
         let (i, o) = (self.request.input_len, self.request.output_len);
         // Prefill-only instance: output of one token, so no decode runs there.
-        let prefill = estimate_deployment(
-            &spec,
-            i,
-            1,
-            &[Some(1), None],
-            self.profiles,
-            &self.overheads,
-        )
-        .ok()?;
+        let prefill =
+            estimate_deployment(&spec, i, 1, &[Some(1), None], self.profiles, self.overheads)
+                .ok()?;
         let alone = prefill.points.first()?;
         let saturated = prefill.points.get(1)?;
-        let full = estimate_deployment(&spec, i, o, &[Some(1)], self.profiles, &self.overheads)
-            .ok()?;
+        let full =
+            estimate_deployment(&spec, i, o, &[Some(1)], self.profiles, self.overheads).ok()?;
         let max_seqs = self
             .profiles
             .engine(&c.engine.to_string())
@@ -1183,7 +1211,12 @@ impl Searcher<'_> {
         for r in &profiles {
             let c = &r.candidate;
             groups
-                .entry((c.gpu, c.format, c.engine.to_string(), r.kv_dtype.to_string()))
+                .entry((
+                    c.gpu,
+                    c.format,
+                    c.engine.to_string(),
+                    r.kv_dtype.to_string(),
+                ))
                 .or_default()
                 .push(r);
         }
@@ -1195,7 +1228,7 @@ impl Searcher<'_> {
                 .filter(|r| {
                     self.slo
                         .max_ttft_ms
-                        .map_or(true, |l| r.prefill_service_s * 1e3 <= l)
+                        .is_none_or(|l| r.prefill_service_s * 1e3 <= l)
                 })
                 .collect();
             prefill.sort_by(|a, b| {
@@ -1234,11 +1267,7 @@ impl Searcher<'_> {
         let mut b = 1.0;
         while b <= r.decode_capacity.max(1.0) {
             let step = self.decode_step_s(r, b)?;
-            if self
-                .slo
-                .max_itl_ms
-                .is_some_and(|l| step.total_s * 1e3 > l)
-            {
+            if self.slo.max_itl_ms.is_some_and(|l| step.total_s * 1e3 > l) {
                 break;
             }
             best = Some(b / (step.total_s * (o - 1.0).max(1.0)));

@@ -397,7 +397,7 @@ pub fn validate_with_catalog(
 }
 
 /// The fitted constants of one engine.
-const FITTED: [&str; 7] = [
+const FITTED: [&str; 8] = [
     "step_overhead_us",
     "ttft_overhead_ms",
     "kernel_time_scale",
@@ -405,6 +405,7 @@ const FITTED: [&str; 7] = [
     "burst_share",
     "compute_time_scale",
     "ttft_steps",
+    "prefill_interference",
 ];
 
 fn get_param(p: &Profiles, engine: &str, k: usize) -> f64 {
@@ -416,7 +417,8 @@ fn get_param(p: &Profiles, engine: &str, k: usize) -> f64 {
         3 => e.attention_time_scale,
         4 => e.burst_share,
         5 => e.compute_time_scale,
-        _ => e.ttft_steps,
+        6 => e.ttft_steps,
+        _ => e.prefill_interference,
     }
 }
 
@@ -426,10 +428,11 @@ fn set_param(p: &mut Profiles, engine: &str, k: usize, v: f64) {
             0 => e.step_overhead_us = v.clamp(0.0, 20_000.0),
             1 => e.ttft_overhead_ms = v.clamp(0.0, 2_000.0),
             2 => e.kernel_time_scale = v.clamp(0.5, 3.0),
-            3 => e.attention_time_scale = v.clamp(0.3, 4.0),
+            3 => e.attention_time_scale = v.clamp(0.5, 4.0),
             4 => e.burst_share = v.clamp(0.0, 2.0),
             5 => e.compute_time_scale = v.clamp(0.5, 4.0),
-            _ => e.ttft_steps = v.clamp(0.0, 20.0),
+            6 => e.ttft_steps = v.clamp(0.0, 4.0),
+            _ => e.prefill_interference = v.clamp(0.1, 1.5),
         }
     }
 }

@@ -1,9 +1,16 @@
 //! One module per command; each exposes `run(args, &Context, out)`.
 
+pub mod calibrate;
 pub mod completions;
+mod deployment;
+pub mod estimate;
 pub mod gpus;
+pub mod memory;
 pub mod model;
 pub mod models;
+pub mod recommend;
+pub mod serve;
+pub mod validate;
 
 use std::io::Write;
 
@@ -21,8 +28,10 @@ pub(crate) fn write_json<T: serde::Serialize>(
     value: &T,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, value)?;
-    out.write_all(b"\n")?;
+    // Serialise first so that a closed pipe surfaces as an io::Error (exit 0, no message).
+    let mut text = serde_json::to_string_pretty(value)?;
+    text.push('\n');
+    out.write_all(text.as_bytes())?;
     Ok(())
 }
 

@@ -9,7 +9,7 @@ mod profile;
 mod serving;
 
 pub use profile::{ArchEfficiency, EngineProfile, Profiles};
-pub use serving::{estimate, Estimate, EstimateError, EstimatePoint, Workload};
+pub use serving::{estimate, Estimate, EstimateError, EstimatePoint, StepBreakdownMs, Workload};
 
 use crate::hardware::{ComputeDtype, Gpu, LinkKind};
 use crate::memory::Parallelism;
@@ -158,8 +158,11 @@ impl Deployment<'_> {
         let m_eff = tokens / (tokens + self.eff.gemm_m_half);
         let rate = self.peak_flops(dtype)? * self.gemm_eff(dtype) * relative * m_eff.max(1e-3);
         let bw = self.gpu.memory_bandwidth_bytes_per_s() * self.eff.bandwidth;
-        let tc = flops / rate * self.engine.compute_time_scale;
-        let tm = bytes / bw * self.engine.kernel_time_scale;
+        // Fitted scales never take a kernel below the hardware's peak rates.
+        let peak_rate = self.peak_flops(dtype)?;
+        let peak_bw = self.gpu.memory_bandwidth_bytes_per_s();
+        let tc = (flops / rate * self.engine.compute_time_scale).max(flops / peak_rate);
+        let tm = (bytes / bw * self.engine.kernel_time_scale).max(bytes / peak_bw);
         if tc >= tm {
             acc.compute_s += tc;
         } else {
@@ -448,8 +451,9 @@ impl Deployment<'_> {
         }
         let scale = self.engine.attention_time_scale;
         let tc =
-            flops / (peak * self.eff.attention_compute) * scale * self.engine.compute_time_scale;
-        let tm = bytes / (hbm * self.eff.attention_bandwidth) * scale;
+            (flops / (peak * self.eff.attention_compute) * scale * self.engine.compute_time_scale)
+                .max(flops / peak);
+        let tm = (bytes / (hbm * self.eff.attention_bandwidth) * scale).max(bytes / hbm);
         if tc >= tm {
             acc.compute_s += tc;
         } else {
@@ -458,8 +462,9 @@ impl Deployment<'_> {
         acc.overhead_s += self.eff.attention_floor_us * 1e-6;
     }
 
-    /// Weight bytes one GPU reads in a decode step of `tokens` (experts touched counted), for the
-    /// physics floor: no step can be faster than these bytes over the peak bandwidth.
+    /// Bytes one GPU of each pipeline stage reads, summed over the stages, in one decode step of
+    /// `seqs` sequences at `context` tokens: weights (experts actually touched) and KV cache. No
+    /// decode step can be faster than these bytes over the peak HBM bandwidth.
     pub fn min_decode_bytes_per_gpu(&self, seqs: f64, context: f64) -> f64 {
         let p = self.parallelism;
         let tp = p.tp.max(1) as f64;
@@ -500,6 +505,6 @@ impl Deployment<'_> {
             } else {
                 tp.min(arch.num_kv_heads.max(1) as f64)
             };
-        bytes / pp * pp + kv
+        bytes + kv * pp
     }
 }

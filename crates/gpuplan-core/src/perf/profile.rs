@@ -64,6 +64,9 @@ pub struct EngineProfile {
     /// Multiplier on FLOP-bound kernel time (prefill GEMMs) relative to the architecture's
     /// measured efficiency.
     pub compute_time_scale: f64,
+    /// How much of the prefill work mixed into (or interleaved with) decode steps shows up in
+    /// the inter-token latency: 1.0 = fully serialised, lower when the engine overlaps it.
+    pub prefill_interference: f64,
     /// Decode steps of latency a request's first token carries beyond its prefill (overlap or
     /// async scheduling emits it one step late; the step in flight at arrival).
     pub ttft_steps: f64,
@@ -174,6 +177,7 @@ impl Profiles {
                 ("alltoall_floor_us", e.alltoall_floor_us),
                 ("burst_share", e.burst_share),
                 ("ttft_steps", e.ttft_steps),
+                ("prefill_interference", e.prefill_interference),
             ] {
                 if !(v.is_finite() && v >= 0.0) {
                     return Err(format!("engine '{}': {n} must be >= 0, got {v}", e.engine));

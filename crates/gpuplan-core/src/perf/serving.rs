@@ -230,11 +230,11 @@ fn point(
             // Share of steps that carry a chunk: chunks per second x step time.
             let f = (x * n_chunks * itl).min(1.0);
             (
-                (1.0 - f) * t_decode.total_s + f * t_mix.total_s,
+                t_decode.total_s + e.prefill_interference * f * (t_mix.total_s - t_decode.total_s),
                 n_chunks * t_mix.total_s,
             )
         } else {
-            let busy = (x * prefill_marginal_s).min(0.9);
+            let busy = (e.prefill_interference * x * prefill_marginal_s).min(0.9);
             (
                 t_decode.total_s / (1.0 - busy),
                 prefill_alone.total_s * chunks + 0.5 * t_decode.total_s,

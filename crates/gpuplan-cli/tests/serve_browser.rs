@@ -1,0 +1,233 @@
+//! End to end: headless Chromium loads the `gpuplan serve` web page with its inputs in the
+//! query string, the page fills the form, calls the API and renders; the test checks the DOM
+//! Chromium dumps: the ranked table rows, the Pareto plot SVG, the memory breakdown and the
+//! launch command are there, and the page logged nothing to the console.
+//!
+//! Needs Debian's `chromium` package (`apt-get install chromium`). Set
+//! `GPUPLAN_SKIP_BROWSER_TESTS=1` to skip where no browser can be installed. Set
+//! `GPUPLAN_UI_SCREENSHOT=/path/ui.png` to also save a screenshot of the page.
+
+use std::io::Read;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use gpuplan_cli::args::GlobalArgs;
+use gpuplan_cli::serve::{serve_listener, AppState};
+use gpuplan_cli::Context;
+
+const BROWSER_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// The Chromium binary, or `None` when the test should be skipped. Panics with install
+/// instructions when Chromium is missing and skipping was not asked for.
+fn chromium() -> Option<PathBuf> {
+    if std::env::var("GPUPLAN_SKIP_BROWSER_TESTS").is_ok_and(|value| value == "1") {
+        eprintln!("notice: GPUPLAN_SKIP_BROWSER_TESTS=1, skipping the headless Chromium test");
+        return None;
+    }
+    let found = ["chromium", "chromium-browser"].iter().find_map(|name| {
+        std::env::var_os("PATH").and_then(|paths| {
+            std::env::split_paths(&paths)
+                .map(|dir| dir.join(name))
+                .find(|candidate| candidate.is_file())
+        })
+    });
+    match found {
+        Some(path) => Some(path),
+        None => panic!(
+            "the browser test needs Chromium: install it with `apt-get install chromium` \
+             (Debian/Ubuntu), or set GPUPLAN_SKIP_BROWSER_TESTS=1 to skip this test"
+        ),
+    }
+}
+
+/// Starts an offline server on an ephemeral port in a background thread.
+fn start_server() -> SocketAddr {
+    let global = GlobalArgs {
+        offline: true,
+        ..GlobalArgs::default()
+    };
+    let ctx = Context::new(&global).expect("context");
+    let state = AppState::from_context(&ctx).expect("server state");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind");
+            tx.send(listener.local_addr().expect("addr")).expect("send");
+            serve_listener(listener, state).await.expect("serve");
+        });
+    });
+    rx.recv_timeout(Duration::from_secs(30))
+        .expect("server started")
+}
+
+/// What Chromium printed for one page.
+struct BrowserRun {
+    dom: String,
+    stderr: String,
+}
+
+impl BrowserRun {
+    /// Lines where the page wrote to the console or threw (Chromium logs every console
+    /// message as `...:CONSOLE(line)] "message"`, an uncaught exception as "Uncaught ...").
+    fn console_lines(&self) -> Vec<&str> {
+        self.stderr
+            .lines()
+            .filter(|line| line.contains("CONSOLE") || line.contains("Uncaught"))
+            .collect()
+    }
+}
+
+/// Loads `url` in headless Chromium with `mode` (`--dump-dom` or `--screenshot=...`), giving the
+/// page 20 s of virtual time for its fetches, and kills the browser after [`BROWSER_TIMEOUT`].
+fn run_chromium(browser: &Path, url: &str, mode: &[String]) -> BrowserRun {
+    let profile = tempfile::tempdir().expect("temporary Chromium profile");
+    let mut child = Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--virtual-time-budget=20000",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .args(mode)
+        .arg(url)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start chromium");
+    let mut stdout = child.stdout.take().expect("chromium stdout");
+    let mut stderr = child.stderr.take().expect("chromium stderr");
+    let stdout_reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stdout.read_to_string(&mut text);
+        text
+    });
+    let stderr_reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        text
+    });
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("poll chromium") {
+            break status;
+        }
+        if started.elapsed() > BROWSER_TIMEOUT {
+            let _ = child.kill();
+            let _ = child.wait();
+            let stderr = stderr_reader.join().unwrap_or_default();
+            panic!("chromium did not finish within {BROWSER_TIMEOUT:?}; stderr:\n{stderr}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let dom = stdout_reader.join().unwrap_or_default();
+    let stderr = stderr_reader.join().unwrap_or_default();
+    assert!(
+        status.success(),
+        "chromium failed with {status}; stderr:\n{stderr}"
+    );
+    BrowserRun { dom, stderr }
+}
+
+/// The text between `start` and the next `end` after it.
+fn between<'a>(text: &'a str, start: &str, end: &str) -> Option<&'a str> {
+    let from = text.find(start)? + start.len();
+    let to = text[from..].find(end)? + from;
+    Some(&text[from..to])
+}
+
+#[test]
+fn shared_url_fills_the_form_runs_and_renders() {
+    let Some(browser) = chromium() else { return };
+    let addr = start_server();
+    let url = format!(
+        "http://{addr}/?model=meta-llama/Llama-3.1-8B&input_len=1024&output_len=256\
+         &concurrency=16&max_ttft_ms=2000&max_itl_ms=50&run=1"
+    );
+    let run = run_chromium(&browser, &url, &["--dump-dom".to_string()]);
+    let dom = &run.dom;
+
+    assert!(
+        dom.contains("data-state=\"done\""),
+        "the page did not finish planning; DOM:\n{dom}\nstderr:\n{}",
+        run.stderr
+    );
+    // The form was filled from the query string.
+    assert!(dom.contains("SLOs met"), "{dom}");
+    // Ranked table rows.
+    let body = between(dom, "<tbody>", "</tbody>").expect("ranked table body");
+    let rows = body.matches("<tr data-index=").count();
+    assert!(rows >= 1, "no ranked rows:\n{body}");
+    assert!(body.contains("H100") || body.contains("GPU"), "{body}");
+    // The Pareto plot.
+    let plot = between(dom, "id=\"pareto\"", "</svg>").expect("pareto plot");
+    assert!(plot.contains("<svg"), "{plot}");
+    assert!(plot.contains("<circle"), "no points in the plot");
+    // Memory breakdown and launch command of the first row.
+    assert!(dom.contains("class=\"bar\""), "no memory bar");
+    assert!(dom.contains("KV cache pool"), "no memory legend");
+    assert!(
+        dom.contains("vllm serve meta-llama/Llama-3.1-8B"),
+        "no launch command"
+    );
+    // The share link carries the inputs.
+    assert!(dom.contains("max_itl_ms=50"), "share link");
+
+    let console = run.console_lines();
+    assert!(
+        console.is_empty(),
+        "the page logged to the console:\n{}",
+        console.join("\n")
+    );
+
+    if let Ok(path) = std::env::var("GPUPLAN_UI_SCREENSHOT") {
+        run_chromium(
+            &browser,
+            &url,
+            &[
+                format!("--screenshot={path}"),
+                "--window-size=1280,1400".to_string(),
+                "--hide-scrollbars".to_string(),
+            ],
+        );
+        assert!(Path::new(&path).is_file(), "no screenshot at {path}");
+    }
+}
+
+#[test]
+fn bad_input_shows_the_error_and_the_field() {
+    let Some(browser) = chromium() else { return };
+    let addr = start_server();
+    let url = format!("http://{addr}/?model=Llama-3.1-8&run=1");
+    let run = run_chromium(&browser, &url, &["--dump-dom".to_string()]);
+    assert!(
+        run.dom.contains("data-state=\"error\""),
+        "DOM:\n{}",
+        run.dom
+    );
+    let error = between(&run.dom, "id=\"error\"", "</div>").expect("error box");
+    assert!(error.contains("model"), "{error}");
+    assert!(
+        error.contains("meta-llama/Llama-3.1-8B"),
+        "no suggestion: {error}"
+    );
+    assert!(run.dom.contains("aria-invalid=\"true\""));
+    assert!(run.console_lines().is_empty(), "{}", run.stderr);
+}
