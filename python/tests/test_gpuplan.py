@@ -435,7 +435,11 @@ def test_recommend_releases_the_gil():
 
     def search():
         start = time.perf_counter()
-        gpuplan.recommend_gpus(model=LLAMA_70B, concurrency=64, max_gpus=16)
+        # Every engine, both serving modes, up to 32 GPUs: thousands of candidates.
+        gpuplan.recommend_gpus(
+            model=LLAMA_70B, concurrency=64, max_gpus=32,
+            engine=["vllm", "sglang", "trtllm"], mode="auto",
+        )
         elapsed.append(time.perf_counter() - start)
         done.set()
 

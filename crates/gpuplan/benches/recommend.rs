@@ -47,7 +47,22 @@ fn bench(c: &mut Criterion) {
             max_model_len: None,
             gpu_memory_utilization: 0.9,
         };
-        let overheads = gpuplan::core::memory::MemoryOverheads::default();
+        let overheads = gpuplan::estimate::memory_overheads().clone();
+        // The estimator alone (KV capacity given), as the search calls it per load point.
+        let dep = gpuplan::core::perf::Deployment {
+            arch: spec.arch,
+            gpu: spec.gpu,
+            parallelism: spec.parallelism,
+            kv_dtype: gpuplan::core::quant::KvDtype::Bf16,
+            eff: profiles.arch(&spec.gpu.arch).expect("arch profile"),
+            engine: profiles.engine("vllm").expect("vllm profile"),
+        };
+        c.bench_function("perf_estimate_one_point_llama_70b_4xh100", |b| {
+            b.iter(|| {
+                gpuplan::core::perf::estimate(black_box(&dep), 400_000.0, 2048, 512, &[Some(32)])
+                    .expect("estimates")
+            })
+        });
         c.bench_function("estimate_one_point_llama_70b_4xh100", |b| {
             b.iter(|| {
                 estimate_deployment(
@@ -58,6 +73,7 @@ fn bench(c: &mut Criterion) {
                     profiles,
                     &overheads,
                 )
+                .expect("estimates")
             })
         });
     }

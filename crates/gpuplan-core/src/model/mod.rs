@@ -366,6 +366,10 @@ pub struct Architecture {
     pub has_vision_tower: bool,
     /// Things the parser assumed or approximated, for the user.
     pub notes: Vec<String>,
+    /// Identical layers grouped as (index of a representative layer, count): a cache that lets
+    /// the estimator time each distinct layer once. Rebuilt by [`Architecture::regroup_layers`].
+    #[serde(skip)]
+    pub layer_group_cache: Vec<(usize, u32)>,
 }
 
 /// Parameter counts, split the ways users and engines need them.
@@ -382,6 +386,36 @@ pub struct ParamCounts {
 }
 
 impl Architecture {
+    /// Recompute the identical-layer groups after changing `layers`.
+    pub fn regroup_layers(&mut self) {
+        let mut groups: Vec<(usize, u32)> = Vec::new();
+        for (i, l) in self.layers.iter().enumerate() {
+            match groups.iter_mut().find(|(r, _)| self.layers[*r] == *l) {
+                Some(g) => g.1 += 1,
+                None => groups.push((i, 1)),
+            }
+        }
+        self.layer_group_cache = groups;
+    }
+
+    /// Distinct layers with how many times each occurs (order of first occurrence).
+    pub fn layer_groups(&self) -> Vec<(&Layer, u32)> {
+        let cached: u64 = self.layer_group_cache.iter().map(|(_, n)| *n as u64).sum();
+        let valid = cached == self.layers.len() as u64
+            && self
+                .layer_group_cache
+                .iter()
+                .all(|(i, _)| *i < self.layers.len());
+        if valid {
+            self.layer_group_cache
+                .iter()
+                .map(|(i, n)| (&self.layers[*i], *n))
+                .collect()
+        } else {
+            self.layers.iter().map(|l| (l, 1)).collect()
+        }
+    }
+
     /// Number of decoder layers.
     pub fn num_layers(&self) -> usize {
         self.layers.len()

@@ -920,7 +920,9 @@ pub fn parse_config(
         checkpoint_kv_dtype: parsed_prec.checkpoint_kv,
         has_vision_tower,
         notes,
+        layer_group_cache: Vec::new(),
     };
+    arch.regroup_layers();
     if is_phi2 {
         // Phi-2's LM head has a bias.
         arch.final_norm_params += vocab;

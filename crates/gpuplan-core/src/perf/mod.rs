@@ -241,7 +241,9 @@ impl Deployment<'_> {
         let moe_tokens = tokens * dp;
         let moe_tp = (tp * dp / ep).max(1.0);
 
-        for layer in &arch.layers {
+        // Identical layers are timed once and counted (see `Architecture::layer_groups`).
+        for (layer, count) in arch.layer_groups() {
+            let mut layer_acc = StepTime::default();
             let mut collectives = 0.0;
             match &layer.mixer {
                 Mixer::Attention(a) => {
@@ -254,7 +256,7 @@ impl Deployment<'_> {
                         f,
                         2.0 * self.floor_for(f),
                         1.0,
-                        &mut acc,
+                        &mut layer_acc,
                     )?;
                     let heads = (a.q_heads as f64 / tp).max(1.0);
                     let kv_heads = (a.kv_heads as f64 / tp).ceil().max(1.0);
@@ -272,7 +274,7 @@ impl Deployment<'_> {
                     let dec_bytes =
                         s.decode_seqs * a.span.cached_tokens(s.decode_context) * per_tok;
                     let flops = flops_per * (s.decode_seqs * dctx + s.prefill_tokens * pctx);
-                    self.attention_time(flops, dec_bytes, attn_peak, hbm, &mut acc);
+                    self.attention_time(flops, dec_bytes, attn_peak, hbm, &mut layer_acc);
                     collectives += 1.0;
                 }
                 Mixer::Mla(m) => {
@@ -285,7 +287,7 @@ impl Deployment<'_> {
                         f,
                         4.0 * self.floor_for(f),
                         1.0,
-                        &mut acc,
+                        &mut layer_acc,
                     )?;
                     let heads = (m.heads as f64 / tp).max(1.0);
                     let latent = (m.kv_lora_rank + m.qk_rope_head_dim) as f64;
@@ -318,7 +320,7 @@ impl Deployment<'_> {
                                 * ix.heads as f64
                                 * ix.head_dim as f64;
                     }
-                    self.attention_time(flops, dec_bytes, attn_peak, hbm, &mut acc);
+                    self.attention_time(flops, dec_bytes, attn_peak, hbm, &mut layer_acc);
                     collectives += 1.0;
                 }
                 Mixer::Ssm(st) => {
@@ -332,7 +334,7 @@ impl Deployment<'_> {
                         f,
                         3.0 * self.floor_for(f),
                         1.0,
-                        &mut acc,
+                        &mut layer_acc,
                     )?;
                     collectives += 1.0;
                 }
@@ -349,7 +351,7 @@ impl Deployment<'_> {
                         f,
                         2.0 * self.floor_for(f),
                         1.0,
-                        &mut acc,
+                        &mut layer_acc,
                     )?;
                     collectives += 1.0;
                 }
@@ -365,7 +367,7 @@ impl Deployment<'_> {
                             f,
                             2.0 * self.floor_for(f),
                             1.0,
-                            &mut acc,
+                            &mut layer_acc,
                         )?;
                     }
                     let router = m.router_params as f64;
@@ -376,7 +378,7 @@ impl Deployment<'_> {
                         prec.router,
                         0.0,
                         1.0,
-                        &mut acc,
+                        &mut layer_acc,
                     )?;
                     // Routed experts: weight traffic follows the experts actually touched.
                     let e = m.num_experts as f64;
@@ -400,14 +402,14 @@ impl Deployment<'_> {
                         f,
                         self.eff.moe_floor_us,
                         self.eff.moe_relative,
-                        &mut acc,
+                        &mut layer_acc,
                     )?;
                     if ep > 1.0 && dp > 1.0 {
                         // Attention data-parallel: tokens live on their DP rank and must be
                         // dispatched to the experts' ranks and combined back (all-to-all).
                         let payload = tokens * k * h * (1.0 + act_bytes);
                         let (bw, _) = self.link_for(p.ep);
-                        acc.communication_s +=
+                        layer_acc.communication_s +=
                             2.0 * self.engine.alltoall_floor_us * 1e-6 + payload / (bw * 0.7);
                     } else {
                         // Attention TP: every rank already holds every token; each computes its
@@ -418,8 +420,14 @@ impl Deployment<'_> {
                 Ffn::None => {}
             }
             if p.tp > 1 {
-                acc.communication_s += collectives * self.allreduce_s(tokens * h * act_bytes, p.tp);
+                layer_acc.communication_s +=
+                    collectives * self.allreduce_s(tokens * h * act_bytes, p.tp);
             }
+            let n = count as f64;
+            acc.compute_s += n * layer_acc.compute_s;
+            acc.memory_s += n * layer_acc.memory_s;
+            acc.communication_s += n * layer_acc.communication_s;
+            acc.overhead_s += n * layer_acc.overhead_s;
         }
         // LM head on the last stage: logits for decodes and finishing prefills.
         let logits = s.decode_seqs
