@@ -416,3 +416,72 @@ fn console_errors_are_detected() {
         run.stderr
     );
 }
+
+/// The report `gpuplan recommend --report` writes for a real request opens in the browser with
+/// its table, Pareto plot, memory bars and latency curve, and logs nothing.
+#[test]
+fn recommend_report_renders_in_headless_chromium() {
+    let Some(browser) = chromium() else { return };
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let page = dir.path().join("report.html");
+    let plot = dir.path().join("pareto.svg");
+    let out = Command::new(env!("CARGO_BIN_EXE_gpuplan"))
+        .args([
+            "recommend",
+            "--model",
+            "meta-llama/Llama-3.1-8B",
+            "--input-len",
+            "1024",
+            "--output-len",
+            "256",
+            "--concurrency",
+            "16",
+            "--max-itl-ms",
+            "50",
+            "--gpus",
+            "H100,L40S,A100",
+            "--emit",
+            "vllm",
+        ])
+        .arg("--report")
+        .arg(&page)
+        .arg("--plot")
+        .arg(&plot)
+        .env("HOME", dir.path())
+        .env("NO_COLOR", "1")
+        .env_remove("GPUPLAN_CONFIG")
+        .env_remove("GPUPLAN_CATALOG")
+        .output()
+        .expect("run gpuplan");
+    assert!(
+        out.status.success(),
+        "gpuplan recommend failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let svg = std::fs::read_to_string(&plot).expect("plot written");
+    assert!(
+        svg.starts_with("<svg") || svg.contains("<svg"),
+        "not an SVG"
+    );
+    let run = run_chromium(&browser, &page);
+    let console = run.console_lines();
+    assert!(
+        console.is_empty(),
+        "the page logged to the console:\n{}",
+        console.join("\n")
+    );
+    let dom = &run.dom;
+    assert!(
+        dom.contains(r#"data-ready="1""#),
+        "self-check failed:\n{dom}"
+    );
+    assert!(
+        dom.contains(r#"<table id="ranked">"#),
+        "ranked table missing"
+    );
+    for id in ["pareto", "memory", "latency"] {
+        assert!(dom.contains(&format!(r#"id="{id}""#)), "{id} plot missing");
+    }
+    assert!(dom.contains("vllm serve"), "launch command missing");
+    assert!(!dom.contains("NaN"), "NaN in the page");
+}
