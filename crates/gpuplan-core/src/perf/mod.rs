@@ -401,7 +401,12 @@ impl Deployment<'_> {
                         m_per_expert,
                         f,
                         self.eff.moe_floor_us,
-                        self.eff.moe_relative,
+                        match f {
+                            WeightFormat::Bf16 | WeightFormat::Fp16 | WeightFormat::F32 => {
+                                self.eff.moe_relative
+                            }
+                            _ => self.eff.moe_relative_quantized,
+                        },
                         &mut layer_acc,
                     )?;
                     if ep > 1.0 && dp > 1.0 {

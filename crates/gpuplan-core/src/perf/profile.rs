@@ -28,6 +28,9 @@ pub struct ArchEfficiency {
     pub quant_gemm_floor_us: f64,
     /// Grouped (MoE) GEMM achieved fraction of the GEMM efficiency at large M.
     pub moe_relative: f64,
+    /// Grouped (MoE) GEMM achieved fraction of the GEMM efficiency at large M for quantized
+    /// (fp8-block, fp4, int4) experts, whose scale handling costs more than in dense GEMMs.
+    pub moe_relative_quantized: f64,
     /// Fixed time of one fused-MoE call (microseconds).
     pub moe_floor_us: f64,
     /// Attention (prefill) achieved fraction of the bf16 peak.
@@ -138,6 +141,7 @@ impl Profiles {
                 ("gemm_fp4", a.gemm_fp4),
                 ("bandwidth", a.bandwidth),
                 ("moe_relative", a.moe_relative),
+                ("moe_relative_quantized", a.moe_relative_quantized),
                 ("attention_compute", a.attention_compute),
                 ("attention_bandwidth", a.attention_bandwidth),
             ] {
