@@ -5,6 +5,8 @@
 //! Snapshots live in `tests/snapshots/`. Review changes with `cargo insta review`; with
 //! `CI=true` (or `INSTA_UPDATE=no`) a changed snapshot fails the test and nothing is written.
 
+// The Hub stand-in server and fixture builders of gpuplan-hub's tests, shared rather than copied.
+#[path = "../../gpuplan-hub/tests/support/mod.rs"]
 mod support;
 
 use std::path::Path;
