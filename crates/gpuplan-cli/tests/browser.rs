@@ -6,117 +6,24 @@
 //! `GPUPLAN_SKIP_BROWSER_TESTS=1` to skip these tests where no browser can be installed.
 //! Set `GPUPLAN_BROWSER_REPORT_COPY=/path/report.html` to keep a copy of the generated page.
 
-use std::io::Read;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+mod chromium;
+
+use chromium::{chromium, run_chromium, BrowserRun};
+use std::path::Path;
+use std::process::Command;
 
 use gpuplan_cli::render::{
     html_report, BarCategory, Cell, ChartPanel, Column, LineChart, LineSeries, ParetoPlot,
     PlotPoint, Report, StackedBar, StackedBars, Table, ValueKind,
 };
 
-const BROWSER_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// The Chromium binary, or `None` when the test should be skipped. Panics with install
-/// instructions when Chromium is missing and skipping was not asked for.
-fn chromium() -> Option<PathBuf> {
-    if std::env::var("GPUPLAN_SKIP_BROWSER_TESTS").is_ok_and(|value| value == "1") {
-        eprintln!("notice: GPUPLAN_SKIP_BROWSER_TESTS=1, skipping the headless Chromium test");
-        return None;
-    }
-    let found = ["chromium", "chromium-browser"].iter().find_map(|name| {
-        std::env::var_os("PATH").and_then(|paths| {
-            std::env::split_paths(&paths)
-                .map(|dir| dir.join(name))
-                .find(|candidate| candidate.is_file())
-        })
-    });
-    match found {
-        Some(path) => Some(path),
-        None => panic!(
-            "the browser test needs Chromium: install it with `apt-get install chromium` \
-             (Debian/Ubuntu), or set GPUPLAN_SKIP_BROWSER_TESTS=1 to skip this test"
-        ),
-    }
-}
-
-/// What Chromium printed for one page.
-struct BrowserRun {
-    dom: String,
-    stderr: String,
-}
-
-impl BrowserRun {
-    /// Lines where the page wrote to the console or threw. Chromium logs every console
-    /// message, whatever its level, as `...:INFO:CONSOLE(line)] "message", source: ...`, and an
-    /// uncaught exception as a console message starting with "Uncaught"; a clean report logs
-    /// nothing at all, so any such line is a failure.
-    fn console_lines(&self) -> Vec<&str> {
-        self.stderr
-            .lines()
-            .filter(|line| line.contains("CONSOLE") || line.contains("Uncaught"))
-            .collect()
-    }
-}
-
-/// Loads `page` in headless Chromium and returns the DOM after load, killing the browser
-/// after [`BROWSER_TIMEOUT`].
-fn run_chromium(browser: &Path, page: &Path) -> BrowserRun {
-    let profile = tempfile::tempdir().expect("temporary Chromium profile");
-    let mut child = Command::new(browser)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--enable-logging=stderr",
-            "--v=0",
-        ])
-        .arg(format!("--user-data-dir={}", profile.path().display()))
-        .arg("--dump-dom")
-        .arg(format!("file://{}", page.display()))
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start chromium");
-    let mut stdout = child.stdout.take().expect("chromium stdout");
-    let mut stderr = child.stderr.take().expect("chromium stderr");
-    let stdout_reader = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stdout.read_to_string(&mut text);
-        text
-    });
-    let stderr_reader = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stderr.read_to_string(&mut text);
-        text
-    });
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("poll chromium") {
-            break status;
-        }
-        if started.elapsed() > BROWSER_TIMEOUT {
-            let _ = child.kill();
-            let _ = child.wait();
-            let stderr = stderr_reader.join().unwrap_or_default();
-            panic!("chromium did not finish within {BROWSER_TIMEOUT:?}; stderr:\n{stderr}");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    let dom = stdout_reader.join().unwrap_or_default();
-    let stderr = stderr_reader.join().unwrap_or_default();
-    assert!(
-        status.success(),
-        "chromium failed with {status}; stderr:\n{stderr}"
-    );
-    BrowserRun { dom, stderr }
+/// Loads a local page in headless Chromium and dumps its DOM.
+fn load(browser: &Path, page: &Path) -> BrowserRun {
+    run_chromium(
+        browser,
+        &format!("file://{}", page.display()),
+        &["--dump-dom".to_string()],
+    )
 }
 
 const GPUS: [(&str, f64, f64); 3] = [
@@ -319,7 +226,7 @@ fn html_report_renders_in_headless_chromium() {
         std::fs::write(&copy, &html).expect("copy report");
     }
 
-    let run = run_chromium(&browser, &page);
+    let run = load(&browser, &page);
     let console = run.console_lines();
     assert!(
         console.is_empty(),
@@ -403,7 +310,7 @@ fn console_errors_are_detected() {
         "<!DOCTYPE html><html><body><p>broken</p><script>console.error(\"boom\"); notDefined();</script></body></html>",
     )
     .expect("write page");
-    let run = run_chromium(&browser, &page);
+    let run = load(&browser, &page);
     let console = run.console_lines();
     assert!(
         console.iter().any(|line| line.contains("boom")),
@@ -463,7 +370,7 @@ fn recommend_report_renders_in_headless_chromium() {
         svg.starts_with("<svg") || svg.contains("<svg"),
         "not an SVG"
     );
-    let run = run_chromium(&browser, &page);
+    let run = load(&browser, &page);
     let console = run.console_lines();
     assert!(
         console.is_empty(),

@@ -9,81 +9,16 @@
 #[path = "../../gpuplan-hub/tests/support/mod.rs"]
 mod support;
 
+mod common;
+
 use std::path::Path;
 
-use assert_cmd::Command;
-use serde_json::Value;
+use common::{home, run_with_env as run};
 use support::{index_json, llama_8b_shards, safetensors_header, serve_repo, Server, LLAMA_CONFIG};
 
 /// Exact figures of Llama-3.1-8B's checkpoint (291 BF16 tensors in 4 shards).
 const LLAMA_8B_PARAMS: u64 = 8_030_261_248;
 const LLAMA_8B_BYTES: u64 = 16_060_522_496;
-
-/// The binary with an environment that no developer setting can leak into: no `GPUPLAN_*` or
-/// `HF_*` variables, `HOME` and `XDG_CONFIG_HOME` in an empty directory (so no user config or
-/// catalog file is read), a fixed width and no colour.
-fn gpuplan(home: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("gpuplan").expect("the gpuplan binary is built");
-    for (name, _) in std::env::vars_os() {
-        let name = name.to_string_lossy();
-        if name.starts_with("GPUPLAN_")
-            || name.starts_with("HF_")
-            || name.starts_with("HUGGINGFACE")
-        {
-            cmd.env_remove(name.as_ref());
-        }
-    }
-    cmd.env("HOME", home)
-        .env("XDG_CONFIG_HOME", home.join(".config"))
-        .env("HF_HOME", home.join("hf"))
-        .env("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-        .env("COLUMNS", "100")
-        .env("NO_COLOR", "1")
-        .env_remove("TERM");
-    cmd
-}
-
-/// What a run of the binary produced.
-#[derive(Debug)]
-struct Output {
-    stdout: String,
-    stderr: String,
-    code: i32,
-}
-
-impl Output {
-    /// The output in uv's snapshot layout.
-    fn snapshot(&self) -> String {
-        format!(
-            "success: {}\nexit_code: {}\n----- stdout -----\n{}\n----- stderr -----\n{}",
-            self.code == 0,
-            self.code,
-            self.stdout,
-            self.stderr
-        )
-    }
-
-    /// Stdout parsed as JSON (fails the test with the output when it is not JSON).
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.snapshot()))
-    }
-}
-
-/// Runs `gpuplan ARGS` in `home` (see [`gpuplan`]), with extra environment variables.
-fn run(home: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = gpuplan(home);
-    cmd.args(args);
-    for (name, value) in env {
-        cmd.env(name, value);
-    }
-    let output = cmd.output().expect("run gpuplan");
-    Output {
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        code: output.status.code().unwrap_or(-1),
-    }
-}
 
 /// Filters for what changes from run to run: temporary directories and server ports.
 fn filters(home: &Path) -> Vec<(String, String)> {
@@ -123,10 +58,6 @@ macro_rules! gpuplan_snapshot {
         settings.bind(|| insta::assert_snapshot!($name, output.snapshot()));
         output
     }};
-}
-
-fn home() -> tempfile::TempDir {
-    tempfile::tempdir().expect("tempdir")
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -9,79 +9,10 @@
 
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
+mod common;
+
+use common::{home, run};
 use serde_json::Value;
-
-/// The binary with an environment that no developer setting can leak into: no `GPUPLAN_*` or
-/// `HF_*` variables, `HOME` and `XDG_CONFIG_HOME` in an empty directory (so no user config or
-/// catalog file is read), a fixed width and no colour.
-fn gpuplan(home: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("gpuplan").expect("the gpuplan binary is built");
-    for (name, _) in std::env::vars_os() {
-        let name = name.to_string_lossy();
-        if name.starts_with("GPUPLAN_")
-            || name.starts_with("HF_")
-            || name.starts_with("HUGGINGFACE")
-        {
-            cmd.env_remove(name.as_ref());
-        }
-    }
-    cmd.env("HOME", home)
-        .env("XDG_CONFIG_HOME", home.join(".config"))
-        .env("HF_HOME", home.join("hf"))
-        .env("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-        .env("COLUMNS", "100")
-        .env("NO_COLOR", "1")
-        .env_remove("TERM");
-    cmd
-}
-
-/// What a run of the binary produced.
-#[derive(Debug)]
-struct Output {
-    stdout: String,
-    stderr: String,
-    code: i32,
-}
-
-impl Output {
-    /// The output in uv's snapshot layout.
-    fn snapshot(&self) -> String {
-        format!(
-            "success: {}\nexit_code: {}\n----- stdout -----\n{}\n----- stderr -----\n{}",
-            self.code == 0,
-            self.code,
-            self.stdout,
-            self.stderr
-        )
-    }
-
-    /// Stdout parsed as JSON (fails the test with the output when it is not JSON).
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.snapshot()))
-    }
-
-    /// Asserts the exit code, showing the whole output when it differs.
-    fn expect_code(&self, code: i32) -> &Self {
-        assert_eq!(self.code, code, "{}", self.snapshot());
-        self
-    }
-}
-
-/// Runs `gpuplan ARGS` in `home` (see [`gpuplan`]).
-fn run(home: &Path, args: &[&str]) -> Output {
-    let output = gpuplan(home).args(args).output().expect("run gpuplan");
-    Output {
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        code: output.status.code().unwrap_or(-1),
-    }
-}
-
-fn home() -> tempfile::TempDir {
-    tempfile::tempdir().expect("tempdir")
-}
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
