@@ -55,6 +55,66 @@ def test_version_and_typing_markers():
     assert (package / "__init__.pyi").is_file()
 
 
+def test_public_namespace_is_the_api():
+    # __all__ names what exists, and no helper module or typing name leaks into the package.
+    for name in gpuplan.__all__:
+        assert hasattr(gpuplan, name), name
+    public = {name for name in vars(gpuplan) if not name.startswith("_")}
+    leaked = public - set(gpuplan.__all__) - {"annotations"}
+    assert not leaked, f"names outside __all__: {sorted(leaked)}"
+    for name in ("Any", "Dict", "Optional", "Union", "json", "os"):
+        assert not hasattr(gpuplan, name), name
+
+
+def test_seed_example_recommend_with_model_architecture():
+    # The old recommender's usage example, verbatim.
+    from gpuplan import ModelArchitecture, recommend_gpus
+
+    result = recommend_gpus(
+        model=ModelArchitecture("meta-llama/Llama-3.1-70B"),
+        input_length=2048,
+        output_length=512,
+        estimate_performance_flag=True,
+    )
+    assert result.configurations
+    assert result.model == "meta-llama/Llama-3.1-70B"
+
+
+def test_seed_example_estimate_performance():
+    # The old recommender's second example, verbatim.
+    from gpuplan import estimate_performance
+
+    est = estimate_performance(
+        model_id="microsoft/phi-2",
+        gpu_name="H100",
+        num_gpus=1,
+        input_length=1024,
+        output_length=256,
+        batch_size=4,
+    )
+    assert est.ok, est.error
+    assert est.time_to_first_token_ms > 0 and est.inter_token_latency_ms > 0
+
+
+def test_every_model_argument_takes_an_architecture_or_a_path(tmp_path):
+    arch = gpuplan.ModelArchitecture("meta-llama/Llama-3.1-8B")
+    by_arch = gpuplan.estimate_performance(arch, "H100", 1, batch_size=2)
+    by_id = gpuplan.estimate_performance("meta-llama/Llama-3.1-8B", "H100", 1, batch_size=2)
+    assert by_arch.to_dict() == by_id.to_dict()
+    plan = gpuplan.memory_plan(arch, "H100", max_model_len=4096)
+    assert plan.fits
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({
+        "architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": 1024,
+        "intermediate_size": 4096, "num_hidden_layers": 4, "num_attention_heads": 8,
+        "num_key_value_heads": 8, "vocab_size": 32000, "max_position_embeddings": 4096,
+        "torch_dtype": "bfloat16",
+    }))
+    assert gpuplan.ModelArchitecture(config).num_layers == 4
+    with pytest.raises(TypeError):
+        gpuplan.memory_plan(42, "H100")
+
+
 def test_exception_hierarchy():
     for cls in (
         gpuplan.ModelNotFound,
@@ -561,17 +621,10 @@ def test_calibrate(small_measurements, tmp_path):
 # --- Python and CLI give identical numbers -----------------------------------------------------
 
 
-def cli_command_available(binary, command):
-    probe = subprocess.run([binary, command, "--help"], capture_output=True, text=True)
-    return probe.returncode == 0
-
-
 def test_memory_plan_matches_cli():
     binary = gpuplan_bin()
     if binary is None:
         pytest.skip("the gpuplan binary is not built (cargo build -p gpuplan-cli, or set GPUPLAN_BIN)")
-    if not cli_command_available(binary, "memory"):
-        pytest.skip(f"{binary} has no `memory` command yet")
     cli = subprocess.run(
         [binary, "memory", "--model", LLAMA_70B, "--gpu", "H100", "--tp", "4",
          "--max-model-len", "8192", "--json"],
@@ -594,8 +647,6 @@ def test_python_and_cli_numbers_are_identical(model, gpu, tp, input_len, output_
     binary = gpuplan_bin()
     if binary is None:
         pytest.skip("the gpuplan binary is not built (cargo build -p gpuplan-cli, or set GPUPLAN_BIN)")
-    if not cli_command_available(binary, "estimate"):
-        pytest.skip(f"{binary} has no `estimate` command yet")
     cli = subprocess.run(
         [
             binary, "estimate", "--model", model, "--gpu", gpu, "--tp", str(tp),

@@ -1,6 +1,9 @@
 //! The memory planner against measured vLLM memory (data/measurements/vllm_memory.csv) and
 //! reference KV arithmetic on catalog models.
 
+// Reports what it measured on the console.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 use gpuplan_catalog::hardware::embedded_hardware;
 use gpuplan_catalog::{embedded_memory_overheads, find_model};
 use gpuplan_core::hardware::Gpu;

@@ -1,6 +1,9 @@
 //! The `gpuplan` binary: parse, dispatch, report the error, exit with a deliberate code
 //! (0 success, 1 no configuration satisfies the request, 2 usage or input error).
 
+// The binary is where output is printed.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 use std::io::Write;
 use std::process::ExitCode;
 

@@ -6,6 +6,8 @@
 //! `GPUPLAN_SKIP_BROWSER_TESTS=1` to skip these tests where no browser can be installed.
 //! Set `GPUPLAN_BROWSER_REPORT_COPY=/path/report.html` to keep a copy of the generated page.
 
+// The browser helper prints its skip notice.
+#[allow(clippy::print_stderr)]
 mod chromium;
 
 use chromium::{chromium, run_chromium, BrowserRun};

@@ -7,6 +7,8 @@
 //! `GPUPLAN_SKIP_BROWSER_TESTS=1` to skip where no browser can be installed. Set
 //! `GPUPLAN_UI_SCREENSHOT=/path/ui.png` to also save a screenshot of the page.
 
+// The browser helper prints its skip notice.
+#[allow(clippy::print_stderr)]
 mod chromium;
 
 use chromium::{chromium, run_chromium};

@@ -3,10 +3,10 @@
 //! Conversion only: every function turns Python arguments into the library's request types,
 //! calls the same `gpuplan` function the CLI calls, and hands back the result as the JSON the
 //! CLI's `--json` prints (so numbers are identical by construction), or a
-//! [`NativeRecommendation`] that keeps the Rust value for `summary()` and launch commands. The
+//! `NativeRecommendation` that keeps the Rust value for `summary()` and launch commands. The
 //! pure-Python package (`python/gpuplan/__init__.py`) turns the JSON into objects with
 //! attributes. Long computations run with the GIL released; every error, and any panic, becomes
-//! a Python exception (see [`errors`]).
+//! a Python exception (see the `errors` module).
 
 mod errors;
 mod options;

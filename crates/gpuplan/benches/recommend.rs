@@ -1,6 +1,9 @@
 //! Benchmarks: the default 70B sweep, one estimate point, and parsing a config.json.
 //! `cargo bench -p gpuplan --bench recommend`.
 
+// Reports what it measured on the console.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use gpuplan::core::memory::{Engine, Parallelism};
 use gpuplan::estimate::{estimate_deployment, DeploymentSpec};

@@ -2,7 +2,7 @@
 //! network — per-layer mixers (attention, MLA, state-space) and feed-forward blocks (dense or
 //! mixture-of-experts), parameter counts, FLOPs and weight bytes per token, and KV-cache bytes.
 //!
-//! Parsing lives in [`parse`]; this module holds the types and the arithmetic on them.
+//! Parsing lives in the `parse` submodule ([`parse_config`]); this module holds the types and the arithmetic on them.
 
 mod parse;
 mod quantcfg;

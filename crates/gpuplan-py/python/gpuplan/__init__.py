@@ -17,9 +17,17 @@ Units are in the names: ``_ms`` milliseconds, ``_bytes`` bytes, ``_gib`` GiB (2*
 
 from __future__ import annotations
 
-import json
-import os
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+import collections.abc as _abc
+import json as _json
+import os as _os
+import typing as _typing
+
+if _typing.TYPE_CHECKING:  # annotations only: the package namespace holds the public API alone
+    from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+
+    StrOrList = Union[str, Sequence[str]]
+    PathLike = Union[str, "_os.PathLike[str]"]
+    ModelLike = Union[str, "_os.PathLike[str]", "ModelArchitecture"]
 
 from . import _gpuplan as _native
 from ._gpuplan import (
@@ -61,8 +69,6 @@ __all__ = [
     "validate",
 ]
 
-StrOrList = Union[str, Sequence[str]]
-PathLike = Union[str, "os.PathLike[str]"]
 
 
 def _options(**kwargs: Any) -> Dict[str, Any]:
@@ -120,18 +126,18 @@ class Record:
 
     def to_dict(self) -> Dict[str, Any]:
         """The fields as plain Python values (a deep copy)."""
-        return json.loads(json.dumps(self._data))
+        return _json.loads(_json.dumps(self._data))
 
     def to_json(self, indent: Optional[int] = None) -> str:
         """The fields as JSON text."""
-        return json.dumps(self._data, indent=indent)
+        return _json.dumps(self._data, indent=indent)
 
 
 def _flatten(row: Mapping[str, Any], prefix: str = "") -> Dict[str, Any]:
     flat: Dict[str, Any] = {}
     for key, value in row.items():
         name = f"{prefix}{key}"
-        if isinstance(value, Mapping):
+        if isinstance(value, _abc.Mapping):
             flat.update(_flatten(value, name + "."))
         else:
             flat[name] = value
@@ -151,6 +157,19 @@ def to_dataframe(records: Iterable[Union[Record, Mapping[str, Any]]]) -> Any:
         ) from e
     rows = [_flatten(r._data if isinstance(r, Record) else r) for r in records]
     return pandas.DataFrame(rows)
+
+
+def _model_ref(model: ModelLike) -> str:
+    """The model argument every function takes: a catalog or Hub id, a path to a config.json
+    (or its directory), or a ``ModelArchitecture`` already resolved."""
+    if isinstance(model, ModelArchitecture):
+        return str(model._data["model"])
+    if isinstance(model, (str, _os.PathLike)):
+        return _os.fspath(model)
+    raise TypeError(
+        "model must be a model id, a path or a ModelArchitecture, "
+        f"not {type(model).__name__}"
+    )
 
 
 # --- Model architecture ----------------------------------------------------------------------
@@ -174,7 +193,7 @@ class ModelArchitecture(Record):
 
     def __init__(
         self,
-        model: str,
+        model: ModelLike,
         *,
         kv_dtype: Optional[str] = None,
         weight_quant: Optional[str] = None,
@@ -182,12 +201,12 @@ class ModelArchitecture(Record):
         offline: bool = False,
     ) -> None:
         text = _native.model_architecture(
-            str(model),
+            _model_ref(model),
             **_options(
                 kv_dtype=kv_dtype, weight_quant=weight_quant, revision=revision, offline=offline
             ),
         )
-        super().__init__(json.loads(text))
+        super().__init__(_json.loads(text))
 
     @property
     def model_id(self) -> str:
@@ -232,7 +251,7 @@ class PerformanceEstimate(Record):
 
 
 def estimate_performance(
-    model_id: str,
+    model_id: ModelLike,
     gpu_name: str,
     num_gpus: int = 1,
     tensor_parallel_size: Optional[int] = None,
@@ -258,7 +277,7 @@ def estimate_performance(
     ``error``; only arguments of the wrong kind raise (``InvalidConfiguration``, ``TypeError``).
     """
     text = _native.estimate_performance(
-        str(model_id),
+        _model_ref(model_id),
         str(gpu_name),
         num_gpus,
         **_options(
@@ -276,20 +295,20 @@ def estimate_performance(
             offline=offline,
         ),
     )
-    return PerformanceEstimate(json.loads(text))
+    return PerformanceEstimate(_json.loads(text))
 
 
 def _gpu_config(item: Any) -> Tuple[str, int]:
     if isinstance(item, str):
         return (item, 1)
-    if isinstance(item, Mapping):
+    if isinstance(item, _abc.Mapping):
         return (str(item["gpu"]), int(item.get("num_gpus", 1)))
     gpu, count = item
     return (str(gpu), int(count))
 
 
 def estimate_performance_batch(
-    model_id: str,
+    model_id: ModelLike,
     gpu_configs: Iterable[Union[Tuple[str, int], str, Mapping[str, Any]]],
     *,
     tensor_parallel_size: Optional[int] = None,
@@ -312,7 +331,7 @@ def estimate_performance_batch(
     """
     configs = [_gpu_config(item) for item in gpu_configs]
     text = _native.estimate_performance_batch(
-        str(model_id),
+        _model_ref(model_id),
         configs,
         **_options(
             tensor_parallel_size=tensor_parallel_size,
@@ -329,7 +348,7 @@ def estimate_performance_batch(
             offline=offline,
         ),
     )
-    return [PerformanceEstimate(e) for e in json.loads(text)]
+    return [PerformanceEstimate(e) for e in _json.loads(text)]
 
 
 # --- Recommendation --------------------------------------------------------------------------
@@ -388,7 +407,7 @@ class RecommendationResult:
 
     def __init__(self, native: Any) -> None:
         self._native = native
-        self._data: Dict[str, Any] = json.loads(native.to_json())
+        self._data: Dict[str, Any] = _json.loads(native.to_json())
 
     @classmethod
     def from_json(cls, text: str) -> "RecommendationResult":
@@ -398,7 +417,7 @@ class RecommendationResult:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "RecommendationResult":
         """Rebuilds a result from ``to_dict()``."""
-        return cls.from_json(json.dumps(dict(data)))
+        return cls.from_json(_json.dumps(dict(data)))
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
@@ -465,13 +484,13 @@ class RecommendationResult:
 
     def to_dict(self) -> Dict[str, Any]:
         """The result as plain Python values (the CLI's ``--json``)."""
-        return json.loads(self._native.to_json())
+        return _json.loads(self._native.to_json())
 
     def to_json(self, indent: Optional[int] = None) -> str:
         """The result as JSON text (the CLI's ``--json``)."""
         if indent is None:
             return str(self._native.to_json())
-        return json.dumps(self._data, indent=indent)
+        return _json.dumps(self._data, indent=indent)
 
     def to_dataframe(self, which: str = "configurations") -> Any:
         """A pandas ``DataFrame`` of ``configurations`` (default), ``frontier`` or
@@ -506,7 +525,7 @@ class RecommendationResult:
 
 
 def recommend_gpus(
-    model: str,
+    model: ModelLike,
     input_length: int = 2048,
     output_length: int = 512,
     *,
@@ -549,7 +568,7 @@ def recommend_gpus(
     input. The search runs with the GIL released.
     """
     native = _native.recommend(
-        str(model),
+        _model_ref(model),
         **_options(
             input_length=input_length,
             output_length=output_length,
@@ -601,7 +620,7 @@ class MemoryPlan(Record):
 
 
 def memory_plan(
-    model: str,
+    model: ModelLike,
     gpu: str,
     *,
     tensor_parallel_size: int = 1,
@@ -626,7 +645,7 @@ def memory_plan(
     does not divide the attention heads), ``UnknownGpu``, ``ModelNotFound``.
     """
     text = _native.memory_plan(
-        str(model),
+        _model_ref(model),
         str(gpu),
         **_options(
             tensor_parallel_size=tensor_parallel_size,
@@ -643,7 +662,7 @@ def memory_plan(
             offline=offline,
         ),
     )
-    return MemoryPlan(json.loads(text))
+    return MemoryPlan(_json.loads(text))
 
 
 # --- Validation against measurements ---------------------------------------------------------
@@ -675,7 +694,7 @@ def validate(
     an engine-profile TOML merged over the embedded one. Raises ``DataFileError`` for a file
     that cannot be read or parsed, ``CatalogError`` for a bad profile file."""
     return ValidationReport(
-        json.loads(_native.validate(csv_path, models_dir, profiles))
+        _json.loads(_native.validate(csv_path, models_dir, profiles))
     )
 
 
@@ -716,5 +735,5 @@ def calibrate(
     unreadable file or one with no row of an engine that has a profile. The fit runs with the
     GIL released."""
     toml_text, report = _native.calibrate(csv_path, output, models_dir, profiles, rounds)
-    return CalibrationResult(toml_text, json.loads(report), None if output is None else str(output))
+    return CalibrationResult(toml_text, _json.loads(report), None if output is None else str(output))
 

@@ -7,6 +7,7 @@ __version__: str
 
 StrOrList = Union[str, Sequence[str]]
 PathLike = Union[str, os.PathLike[str]]
+ModelLike = Union[str, os.PathLike[str], "ModelArchitecture"]
 
 class GpuplanError(Exception): ...
 class ModelNotFound(GpuplanError): ...
@@ -58,7 +59,7 @@ class ModelArchitecture(Record):
     notes: List[str]
     def __init__(
         self,
-        model: str,
+        model: ModelLike,
         *,
         kv_dtype: Optional[str] = None,
         weight_quant: Optional[str] = None,
@@ -87,7 +88,7 @@ class PerformanceEstimate(Record):
     def ok(self) -> bool: ...
 
 def estimate_performance(
-    model_id: str,
+    model_id: ModelLike,
     gpu_name: str,
     num_gpus: int = 1,
     tensor_parallel_size: Optional[int] = None,
@@ -105,7 +106,7 @@ def estimate_performance(
     offline: bool = False,
 ) -> PerformanceEstimate: ...
 def estimate_performance_batch(
-    model_id: str,
+    model_id: ModelLike,
     gpu_configs: Iterable[Union[Tuple[str, int], str, Mapping[str, Any]]],
     *,
     tensor_parallel_size: Optional[int] = None,
@@ -199,7 +200,7 @@ class RecommendationResult:
     def to_dataframe(self, which: str = "configurations") -> Any: ...
 
 def recommend_gpus(
-    model: str,
+    model: ModelLike,
     input_length: int = 2048,
     output_length: int = 512,
     *,
@@ -258,7 +259,7 @@ class MemoryPlan(Record):
     notes: List[str]
 
 def memory_plan(
-    model: str,
+    model: ModelLike,
     gpu: str,
     *,
     tensor_parallel_size: int = 1,
