@@ -174,14 +174,17 @@ fn memory_that_does_not_fit_says_what_would_fix_it() {
         "--max-model-len",
         "4096",
     ];
+    // A plan that does not fit is printed (it shows why) and exits 1, as every command whose
+    // valid request no configuration satisfies.
     let table = run(home.path(), &args);
-    table.expect_code(0);
+    table.expect_code(1);
+    assert!(table.stderr.contains("does not fit"), "{}", table.stderr);
     assert!(table.stdout.contains("NO: short by"), "{}", table.stdout);
     assert!(table.stdout.contains("fix:"), "{}", table.stdout);
     let mut json_args = args.to_vec();
     json_args.push("--json");
     let json = run(home.path(), &json_args);
-    json.expect_code(0);
+    json.expect_code(1);
     let json = json.json();
     assert_eq!(json["fits"], false);
     assert!(json["shortfall_gib"].as_f64().unwrap_or_default() > 0.0);
@@ -446,7 +449,7 @@ fn estimate_that_does_not_fit_exits_2_with_advice() {
             "256",
         ],
     );
-    output.expect_code(2);
+    output.expect_code(1);
     assert!(output.stderr.contains("does not fit"), "{}", output.stderr);
     assert!(
         output.stderr.contains("gpuplan memory"),

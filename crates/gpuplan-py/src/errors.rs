@@ -60,34 +60,15 @@ create_exception!(
 
 /// The Python exception for a library error, with the CLI's message.
 pub fn library_error(e: Error) -> PyErr {
+    use gpuplan::ErrorKind as K;
     let message = e.to_string();
-    match &e {
-        Error::UnknownModel { .. } | Error::OfflineNotCached { .. } => {
-            ModelNotFound::new_err(message)
-        }
-        Error::Hub(hub) => {
-            use gpuplan::hub::HubErrorKind as K;
-            let not_found = hub.is_not_found()
-                || hub.is_offline()
-                || matches!(
-                    hub.kind(),
-                    K::InvalidRepoId { .. } | K::NoLocalConfig { .. }
-                );
-            if not_found {
-                ModelNotFound::new_err(message)
-            } else if hub.is_malformed() {
-                ModelConfigError::new_err(message)
-            } else {
-                HubError::new_err(message)
-            }
-        }
-        Error::Hardware(HardwareError::UnknownGpu { .. }) => UnknownGpu::new_err(message),
-        Error::Hardware(_) | Error::HardwareCatalog(_) => CatalogError::new_err(message),
-        // The recommender reports invalid request fields as a model error whose source is the
-        // request (see `gpuplan::recommend`).
-        Error::Model(m) if m.source_name == "request" => InvalidConfiguration::new_err(message),
-        Error::Model(_) => ModelConfigError::new_err(message),
-        _ if e.is_usage() => InvalidConfiguration::new_err(message),
+    match e.kind() {
+        K::ModelNotFound => ModelNotFound::new_err(message),
+        K::ModelConfig => ModelConfigError::new_err(message),
+        K::Hub => HubError::new_err(message),
+        K::UnknownGpu => UnknownGpu::new_err(message),
+        K::Catalog => CatalogError::new_err(message),
+        K::InvalidRequest => InvalidConfiguration::new_err(message),
         _ => GpuplanError::new_err(message),
     }
 }

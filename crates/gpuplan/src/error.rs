@@ -55,6 +55,16 @@ pub enum Error {
     #[error(transparent)]
     HardwareCatalog(#[from] HardwareCatalogError),
 
+    /// A request field holds a value that cannot be used (out of range, a combination that makes
+    /// no sense): exit code 2, HTTP 422 naming `field`, Python `InvalidConfiguration`.
+    #[error("request: field `{field}`: {message}")]
+    InvalidRequest {
+        /// The request field to fix, named as in the JSON request (`input_len`, `max_gpus`, ...).
+        field: String,
+        /// What is wrong and, where it helps, the valid range.
+        message: String,
+    },
+
     /// The request is valid but no configuration satisfies it (exit code 1).
     #[error("no configuration satisfies the request: {reason}")]
     NoSolution {
@@ -63,13 +73,92 @@ pub enum Error {
     },
 }
 
+/// What kind of failure an [`Error`] is: each front end (exit code, HTTP status, Python
+/// exception class) maps kinds once, never by matching messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// A request field holds an unusable value ([`Error::InvalidRequest`]).
+    InvalidRequest,
+    /// The model cannot be found: not a path, not in the catalog, not on the Hub, or offline and
+    /// not cached.
+    ModelNotFound,
+    /// The model's `config.json` (or checkpoint metadata) cannot be turned into an architecture.
+    ModelConfig,
+    /// A GPU name that matches nothing in the catalog.
+    UnknownGpu,
+    /// A GPU, price or profile catalog value or file that is invalid (including a GPU entry
+    /// without the fact a computation needs).
+    Catalog,
+    /// The Hugging Face Hub could not be reached, refused access or answered unusably.
+    Hub,
+    /// A valid request that no configuration satisfies (exit code 1).
+    NoSolution,
+}
+
+impl ErrorKind {
+    /// The process exit code of this kind of failure: 1 for [`ErrorKind::NoSolution`], 2 for
+    /// every other (usage and input errors, and environment failures the user fixes the same way).
+    pub fn exit_code(self) -> u8 {
+        match self {
+            ErrorKind::NoSolution => EXIT_NO_SOLUTION,
+            _ => EXIT_USAGE,
+        }
+    }
+}
+
 impl Error {
+    /// An invalid request field.
+    pub fn invalid_request(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::InvalidRequest {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    /// The kind of failure, for the front ends' one mapping each.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::InvalidRequest { .. } => ErrorKind::InvalidRequest,
+            Error::UnknownModel { .. } | Error::OfflineNotCached { .. } => ErrorKind::ModelNotFound,
+            Error::Model(_) => ErrorKind::ModelConfig,
+            Error::Hardware(HardwareError::UnknownGpu { .. }) => ErrorKind::UnknownGpu,
+            Error::Hardware(_) | Error::HardwareCatalog(_) => ErrorKind::Catalog,
+            Error::Hub(hub) => {
+                use gpuplan_hub::HubErrorKind as K;
+                if hub.is_not_found()
+                    || hub.is_offline()
+                    || matches!(
+                        hub.kind(),
+                        K::InvalidRepoId { .. } | K::NoLocalConfig { .. }
+                    )
+                {
+                    ErrorKind::ModelNotFound
+                } else if hub.is_malformed() {
+                    ErrorKind::ModelConfig
+                } else {
+                    ErrorKind::Hub
+                }
+            }
+            Error::NoSolution { .. } => ErrorKind::NoSolution,
+        }
+    }
+
+    /// The request field to blame, when one is: the field of an [`Error::InvalidRequest`].
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            Error::InvalidRequest { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+
     /// True when the user can fix the failure by changing the command line or an input file
     /// (a usage or input error), false for failures of the environment (network, I/O) and for
     /// [`Error::NoSolution`].
     pub fn is_usage(&self) -> bool {
         match self {
             Error::Model(_)
+            | Error::InvalidRequest { .. }
             | Error::UnknownModel { .. }
             | Error::OfflineNotCached { .. }
             | Error::Hardware(_) => true,
@@ -103,9 +192,6 @@ impl Error {
     /// errors, and failures to reach the Hub or read a file, which the user fixes the same way:
     /// by changing the input or the environment).
     pub fn exit_code(&self) -> u8 {
-        match self {
-            Error::NoSolution { .. } => EXIT_NO_SOLUTION,
-            _ => EXIT_USAGE,
-        }
+        self.kind().exit_code()
     }
 }

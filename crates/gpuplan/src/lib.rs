@@ -12,7 +12,7 @@ pub mod estimate;
 mod resolve;
 pub mod validate;
 
-pub use error::{Error, EXIT_NO_SOLUTION, EXIT_OK, EXIT_USAGE};
+pub use error::{Error, ErrorKind, EXIT_NO_SOLUTION, EXIT_OK, EXIT_USAGE};
 pub use resolve::{resolve_model, source, ResolveOptions, ResolvedModel};
 
 /// The crates this facade is built on, for front ends that need their types.

@@ -24,7 +24,7 @@ use std::fmt::Write as _;
 
 use gpuplan_core::hardware::{Gpu, HardwareCatalog, Vendor};
 use gpuplan_core::memory::{plan_memory, Engine, MemoryOverheads, MemoryRequest, Parallelism};
-use gpuplan_core::model::{Architecture, ModelError};
+use gpuplan_core::model::Architecture;
 use gpuplan_core::perf::{self, Deployment, EstimatePoint, Profiles, StepShape};
 use gpuplan_core::quant::{KvDtype, KvDtypeChoice, WeightFormat};
 use gpuplan_core::search::{
@@ -47,13 +47,7 @@ pub(crate) fn memory_overheads() -> &'static MemoryOverheads {
 
 /// An error for a request field that makes no sense (the CLI maps it to exit code 2).
 pub(crate) fn invalid_request(field: &str, message: impl Into<String>) -> Error {
-    // The library error has no request variant yet; a ModelError names the field and maps to
-    // the usage exit code.
-    Error::Model(ModelError {
-        source_name: "request".into(),
-        field: Some(field.into()),
-        message: message.into(),
-    })
+    Error::invalid_request(field, message)
 }
 
 /// What to search for. Fields map 1:1 to the `gpuplan recommend` flags; [`Default`] and the

@@ -101,19 +101,21 @@ pub fn run(args: &EstimateArgs, ctx: &Context, out: &mut dyn Write) -> anyhow::R
         gpuplan_catalog::memory::embedded_memory_overheads(),
     )
     .map_err(|e| match e {
-        DeploymentError::DoesNotFit(advice) => anyhow!(
-            "{} does not fit on {deployment_label} with {engine} for {request_len}-token requests: \
-             {advice}\n(`gpuplan memory --model {} --gpu {} --tp {} --pp {} --dp {} --ep {} \
-             --max-model-len {}` shows the breakdown)",
-            args.model,
-            args.model,
-            gpu.id,
-            parallelism.tp,
-            parallelism.pp,
-            parallelism.dp,
-            parallelism.ep,
-            args.max_model_len.unwrap_or(request_len)
-        ),
+        DeploymentError::DoesNotFit(advice) => anyhow::Error::from(gpuplan::Error::NoSolution {
+            reason: format!(
+                "{} does not fit on {deployment_label} with {engine} for {request_len}-token \
+                 requests: {advice}\n(`gpuplan memory --model {} --gpu {} --tp {} --pp {} --dp {} \
+                 --ep {} --max-model-len {}` shows the breakdown)",
+                args.model,
+                args.model,
+                gpu.id,
+                parallelism.tp,
+                parallelism.pp,
+                parallelism.dp,
+                parallelism.ep,
+                args.max_model_len.unwrap_or(request_len)
+            ),
+        }),
         other => anyhow!(
             "cannot estimate {} on {deployment_label}: {other}",
             args.model

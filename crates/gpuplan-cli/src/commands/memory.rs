@@ -68,13 +68,29 @@ pub fn run(args: &MemoryArgs, ctx: &Context, out: &mut dyn Write) -> anyhow::Res
         plan,
     };
     match ctx.format {
-        OutputFormat::Json => write_json(&report, out),
-        OutputFormat::Csv => write_table(&flat_table(&report), ctx, out),
+        OutputFormat::Json => write_json(&report, out)?,
+        OutputFormat::Csv => write_table(&flat_table(&report), ctx, out)?,
         OutputFormat::Table | OutputFormat::Markdown => {
             write_table(&breakdown_table(&report), ctx, out)?;
             out.write_all(b"\n")?;
-            write_table(&capacity_table(&report), ctx, out)
+            write_table(&capacity_table(&report), ctx, out)?;
         }
+    }
+    if report.plan.fits {
+        Ok(())
+    } else {
+        // The plan is printed (it shows why); the exit code says it does not fit, as for every
+        // command whose valid request no configuration satisfies.
+        Err(gpuplan::Error::NoSolution {
+            reason: format!(
+                "{} does not fit on {}x {}: {}",
+                report.model,
+                report.num_gpus,
+                report.gpu,
+                report.plan.advice.join("; ")
+            ),
+        }
+        .into())
     }
 }
 

@@ -157,43 +157,38 @@ impl From<BytesRejection> for ApiError {
 
 impl From<gpuplan::Error> for ApiError {
     fn from(error: gpuplan::Error) -> Self {
-        use gpuplan::Error as E;
+        use gpuplan::ErrorKind as K;
         let message = error.to_string();
+        let kind = error.kind();
         match error {
-            E::UnknownModel { suggestions, .. } => {
-                ApiError::invalid("model", message).with_suggestions(suggestions)
+            gpuplan::Error::UnknownModel { suggestions, .. } => {
+                return ApiError::invalid("model", message).with_suggestions(suggestions)
             }
-            E::OfflineNotCached { .. } => ApiError::invalid("model", message),
-            E::Model(model_error) => {
-                // Request-field errors of the library carry the field under the source "request";
-                // anything else is a config.json the server could not use.
-                let field = match (model_error.source_name.as_str(), model_error.field) {
-                    ("request", Some(field)) => field,
-                    _ => "model".to_string(),
-                };
-                ApiError::invalid(field, message)
+            gpuplan::Error::Hardware(hardware) => return ApiError::from(hardware),
+            gpuplan::Error::InvalidRequest { field, .. } => {
+                return ApiError::invalid(field, message)
             }
-            E::Hardware(hardware) => ApiError::from(hardware),
-            E::Hub(hub) => {
-                if hub.is_unreachable() {
-                    ApiError {
-                        status: StatusCode::BAD_GATEWAY,
-                        message,
-                        field: Some("model".into()),
-                        suggestions: Vec::new(),
-                    }
-                } else {
-                    ApiError::invalid("model", message)
+            gpuplan::Error::Hub(hub) if hub.is_unreachable() => {
+                return ApiError {
+                    status: StatusCode::BAD_GATEWAY,
+                    message,
+                    field: Some("model".into()),
+                    suggestions: Vec::new(),
                 }
             }
-            E::NoSolution { .. } => ApiError {
+            _ => {}
+        }
+        match kind {
+            // Not found, malformed, gated: the model named in the request is the thing to change.
+            K::ModelNotFound | K::ModelConfig | K::Hub => ApiError::invalid("model", message),
+            K::NoSolution => ApiError {
                 status: StatusCode::UNPROCESSABLE_ENTITY,
                 message,
                 field: None,
                 suggestions: Vec::new(),
             },
-            E::HardwareCatalog(_) => ApiError::internal(format!("server GPU catalog: {message}")),
-            other if other.is_usage() => ApiError::invalid("model", message),
+            K::Catalog => ApiError::internal(format!("server GPU catalog: {message}")),
+            K::InvalidRequest | K::UnknownGpu => ApiError::invalid("body", message),
             _ => ApiError::internal(message),
         }
     }
