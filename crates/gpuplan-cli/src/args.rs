@@ -229,10 +229,10 @@ pub struct CompletionsArgs {
 }
 
 /// Largest prompt, output or context length the commands accept, tokens.
-pub const MAX_TOKENS: u64 = 10_000_000;
+pub const MAX_TOKENS: u64 = gpuplan::limits::MAX_TOKENS;
 
 /// Largest parallel size (TP, PP, DP, EP) the commands accept.
-pub const MAX_PARALLEL: u32 = 4096;
+pub const MAX_PARALLEL: u32 = gpuplan::limits::MAX_GPUS;
 
 /// How a deployment is split over GPUs (`--tp --pp --dp --ep`); unset sizes default to 1.
 #[derive(Debug, Clone, Default, Args)]
@@ -249,6 +249,10 @@ pub struct ParallelArgs {
     /// Expert-parallel size: ranks the routed experts are divided over (MoE models) [default: 1].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_PARALLEL)))]
     pub ep: Option<u32>,
+    /// GPUs of the deployment: the sizes left out fill it (tp = N / (pp x dp); with --tp, the
+    /// GPUs left over are data-parallel replicas) [default: tp*pp*dp].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_PARALLEL)))]
+    pub num_gpus: Option<u32>,
 }
 
 /// A concurrency to estimate at: a number of requests in flight, or `max` (as many as the KV
@@ -383,8 +387,9 @@ Examples:
       --profile my-profile.toml            # constants fitted by `gpuplan calibrate`
 
 Concurrency is the number of requests the clients keep in flight for the whole deployment
-(closed loop); `max` is saturation. With only --num-gpus, the model is split by tensor
-parallelism (tp = num_gpus); with --tp/--pp/--dp, --num-gpus must equal tp*pp*dp.";
+(closed loop); `max` is saturation. With --num-gpus, the parallel sizes left out fill it
+(tp = num_gpus / (pp x dp); with --tp, the GPUs left over are data-parallel replicas), the same
+rule as the HTTP API and Python (gpuplan::limits::resolve_parallelism).";
 
 /// Arguments of `gpuplan estimate`.
 #[derive(Debug, Clone, Args)]
@@ -396,10 +401,6 @@ pub struct EstimateArgs {
     /// GPU (catalog id, name or alias) [default: the first GPU of the user config].
     #[arg(long, value_name = "GPU", env = "GPUPLAN_GPU")]
     pub gpu: Option<String>,
-
-    /// GPUs of the deployment [default: tp*pp*dp, or 1].
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_PARALLEL)))]
-    pub num_gpus: Option<u32>,
 
     /// Parallel layout.
     #[command(flatten)]

@@ -374,6 +374,45 @@ fn estimate_num_gpus_splits_by_tensor_parallelism() {
 }
 
 #[test]
+fn num_gpus_is_filled_by_the_sizes_left_out() {
+    // One rule in every front end (gpuplan::limits::resolve_parallelism): --pp 2 --num-gpus 8 is
+    // tp4 pp2, and --tp 2 --num-gpus 8 leaves four data-parallel replicas.
+    let home = home();
+    for (extra, layout) in [
+        (&["--pp", "2", "--num-gpus", "8"][..], (4, 2, 1)),
+        (&["--tp", "2", "--num-gpus", "8"][..], (2, 1, 4)),
+    ] {
+        for command in ["memory", "estimate"] {
+            let mut args = vec![
+                command,
+                "--model",
+                "meta-llama/Llama-3.1-70B",
+                "--gpu",
+                "H100",
+                "--max-model-len",
+                "4096",
+                "--json",
+            ];
+            if command == "estimate" {
+                args.extend(["--input-len", "1024", "--output-len", "128"]);
+            }
+            args.extend_from_slice(extra);
+            let output = run(home.path(), &args);
+            output.expect_code(0);
+            let json = output.json();
+            // memory reports a `parallelism` object, estimate its sizes at the top level.
+            let p = json.get("parallelism").unwrap_or(&json);
+            assert_eq!(
+                (p["tp"].as_u64(), p["pp"].as_u64(), p["dp"].as_u64()),
+                (Some(layout.0), Some(layout.1), Some(layout.2)),
+                "{command} {extra:?}: {json}"
+            );
+            assert_eq!(json["num_gpus"].as_u64(), Some(8), "{command} {extra:?}");
+        }
+    }
+}
+
+#[test]
 fn estimate_errors_exit_2() {
     let home = home();
     let base = [
@@ -387,15 +426,15 @@ fn estimate_errors_exit_2() {
         (
             &[
                 "--num-gpus",
-                "4",
+                "6",
                 "--tp",
-                "2",
+                "4",
                 "--input-len",
                 "8",
                 "--output-len",
                 "8",
             ],
-            "--num-gpus must equal tp*pp*dp",
+            "num_gpus 6 is not a multiple of tp 4 x pp 1",
         ),
         (&["--input-len", "0", "--output-len", "8"], "--input-len"),
         (&["--input-len", "8", "--output-len=-5"], "--output-len"),

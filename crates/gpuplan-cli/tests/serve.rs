@@ -403,10 +403,22 @@ fn invalid_parallelism_is_422_naming_the_size() {
     assert_error(
         post(
             "/api/estimate",
-            json!({"model": "meta-llama/Llama-3.1-8B", "gpu": "H100", "tp": 2, "num_gpus": 8}),
+            json!({"model": "meta-llama/Llama-3.1-8B", "gpu": "H100", "tp": 4, "num_gpus": 6}),
         ),
         422,
         "num_gpus",
+    );
+    // The sizes left out fill num_gpus, by the rule the CLI and Python share.
+    let (status, body) = post(
+        "/api/memory",
+        json!({"model": "meta-llama/Llama-3.1-70B", "gpu": "H100", "pp": 2, "num_gpus": 8,
+               "max_model_len": 4096}),
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["parallelism"],
+        json!({"tp": 4, "pp": 2, "dp": 1, "ep": 1}),
+        "{body}"
     );
     assert_error(
         post(

@@ -446,12 +446,11 @@ fn memory_plan(
 ) -> PyResult<String> {
     let mut options = Options::new(options);
     let resolve_with = resolve_options(&mut options)?;
-    let parallelism = Parallelism {
-        tp: options.count_u32("tensor_parallel_size")?.unwrap_or(1),
-        pp: options.count_u32("pipeline_parallel_size")?.unwrap_or(1),
-        dp: options.count_u32("data_parallel_size")?.unwrap_or(1),
-        ep: options.count_u32("expert_parallel_size")?.unwrap_or(1),
-    };
+    let tp = options.count_u32("tensor_parallel_size")?;
+    let pp = options.count_u32("pipeline_parallel_size")?;
+    let dp = options.count_u32("data_parallel_size")?;
+    let ep = options.count_u32("expert_parallel_size")?;
+    let num_gpus = options.count_u32("num_gpus")?;
     let defaults = PerformanceRequest::default();
     let max_model_len = options.count("max_model_len")?;
     let engine = options.parsed("engine")?.unwrap_or(defaults.engine);
@@ -466,14 +465,10 @@ fn memory_plan(
     let gpu = gpuplan::catalog::hardware::embedded_hardware()
         .resolve(gpu)
         .map_err(|e| library_error(e.into()))?;
-    let num_gpus =
-        u64::from(parallelism.tp) * u64::from(parallelism.pp) * u64::from(parallelism.dp);
-    let num_gpus = u32::try_from(num_gpus)
-        .map_err(|_| invalid(format!("invalid parallelism: tp*pp*dp = {num_gpus} GPUs")))?;
-    // The checks and messages of `gpuplan memory`.
-    parallelism
-        .validate(arch, num_gpus)
-        .map_err(|e| invalid(format!("invalid parallelism: {e}")))?;
+    // The one layout rule of every front end (`gpuplan memory`, `/api/memory`).
+    let (parallelism, num_gpus) =
+        gpuplan::limits::resolve_parallelism(tp, pp, dp, ep, num_gpus, arch)
+            .map_err(library_error)?;
     let request = MemoryRequest {
         arch,
         gpu,

@@ -20,10 +20,9 @@
 //! assert_eq!(batch.len(), 3);
 //! ```
 
-use gpuplan_core::memory::{Engine, Parallelism};
+use gpuplan_core::memory::Engine;
 use gpuplan_core::model::Architecture;
 use gpuplan_core::quant::{KvDtypeChoice, WeightFormat};
-use gpuplan_core::search::tp_divides_heads;
 use serde::{Deserialize, Serialize};
 
 use crate::estimate::{estimate_deployment, DeploymentSpec};
@@ -210,37 +209,25 @@ fn failed(request: &PerformanceRequest, error: String) -> PerformanceEstimate {
 fn estimate_with_arch(arch: &Architecture, request: &PerformanceRequest) -> PerformanceEstimate {
     let mut out = failed(request, String::new());
     out.error = None;
-    let pp = request.pipeline_parallel_size.max(1);
-    let tp = request
-        .tensor_parallel_size
-        .unwrap_or(request.num_gpus / pp)
-        .max(1);
-    out.tensor_parallel_size = tp;
-    out.pipeline_parallel_size = pp;
+    out.pipeline_parallel_size = request.pipeline_parallel_size;
     let fail = |mut out: PerformanceEstimate, e: String| {
         out.error = Some(e);
         out
     };
-    if request.num_gpus == 0 || !request.num_gpus.is_multiple_of(tp * pp) {
-        return fail(
-            out,
-            format!(
-                "num_gpus {} is not a multiple of tensor_parallel_size {tp} x pipeline_parallel_size {pp}",
-                request.num_gpus
-            ),
-        );
-    }
-    let dp = request.num_gpus / (tp * pp);
-    out.data_parallel_size = dp;
-    if !tp_divides_heads(arch, tp) {
-        let (q, kv) = arch.attention_heads_for_tp();
-        return fail(
-            out,
-            format!(
-                "tensor_parallel_size {tp} does not divide the model's {q} attention heads ({kv} KV heads)"
-            ),
-        );
-    }
+    let layout = crate::limits::resolve_parallelism(
+        request.tensor_parallel_size,
+        Some(request.pipeline_parallel_size),
+        None,
+        Some(request.expert_parallel_size),
+        Some(request.num_gpus),
+        arch,
+    );
+    let (parallelism, _) = match layout {
+        Ok(layout) => layout,
+        Err(e) => return fail(out, e.to_string()),
+    };
+    out.tensor_parallel_size = parallelism.tp;
+    out.data_parallel_size = parallelism.dp;
     if request.batch_size == 0 {
         return fail(out, "batch_size must be at least 1".into());
     }
@@ -260,12 +247,7 @@ fn estimate_with_arch(arch: &Architecture, request: &PerformanceRequest) -> Perf
     let spec = DeploymentSpec {
         arch,
         gpu,
-        parallelism: Parallelism {
-            tp,
-            pp,
-            dp,
-            ep: request.expert_parallel_size.max(1),
-        },
+        parallelism,
         engine: request.engine,
         kv_dtype: request.kv_dtype,
         max_model_len: None,

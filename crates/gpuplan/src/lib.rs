@@ -9,6 +9,7 @@
 
 mod error;
 pub mod estimate;
+pub mod limits;
 mod resolve;
 pub mod validate;
 

@@ -158,7 +158,7 @@ fn batch_reports_errors_per_entry() {
     assert!(results[0].throughput_tokens_per_sec.unwrap_or(0.0) > 0.0);
     assert!(results[0].max_concurrent_requests.unwrap_or(0.0) >= 1.0);
     let tp3 = results[1].error.as_deref().unwrap_or_default();
-    assert!(tp3.contains("tensor_parallel_size 3"), "{tp3}");
+    assert!(tp3.contains("tensor parallel size 3"), "{tp3}");
     assert!(results[1].time_to_first_token_ms.is_none());
     let unknown = results[2].error.as_deref().unwrap_or_default();
     assert!(unknown.contains("NoSuchGPU"), "{unknown}");

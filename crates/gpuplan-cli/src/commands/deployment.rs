@@ -66,48 +66,21 @@ pub(crate) fn profiles(file: Option<&Path>) -> anyhow::Result<Profiles> {
     Ok(gpuplan_catalog::profiles::profiles_with_file(file)?)
 }
 
-/// The parallel layout of `--tp --pp --dp --ep` (unset sizes are 1) with `--num-gpus`:
-/// with only `--num-gpus`, tp = num_gpus; otherwise num_gpus must equal tp*pp*dp. The engine
-/// rules (TP divides the heads, EP divides the experts, ...) are checked against `arch`.
+/// The parallel layout of `--tp --pp --dp --ep --num-gpus`, by the library's one rule
+/// ([`gpuplan::limits::resolve_parallelism`]): the sizes left out fill `--num-gpus`, and the
+/// engine rules (TP divides the heads, EP divides the experts, ...) are checked against `arch`.
 pub(crate) fn parallelism(
     args: &ParallelArgs,
-    num_gpus: Option<u32>,
     arch: &Architecture,
 ) -> anyhow::Result<(Parallelism, u32)> {
-    let given = args.tp.is_some() || args.pp.is_some() || args.dp.is_some();
-    let layout = Parallelism {
-        tp: args
-            .tp
-            .unwrap_or(if given { 1 } else { num_gpus.unwrap_or(1) }),
-        pp: args.pp.unwrap_or(1),
-        dp: args.dp.unwrap_or(1),
-        ep: args.ep.unwrap_or(1),
-    };
-    let product = u64::from(layout.tp) * u64::from(layout.pp) * u64::from(layout.dp);
-    let num_gpus = match num_gpus {
-        Some(n) if u64::from(n) != product => {
-            return Err(anyhow!(
-                "invalid parallelism: --num-gpus must equal tp*pp*dp, but {n} != {}*{}*{} = {product}",
-                layout.tp,
-                layout.pp,
-                layout.dp
-            ));
-        }
-        Some(n) => n,
-        None => u32::try_from(product)
-            .ok()
-            .filter(|n| *n <= crate::args::MAX_PARALLEL)
-            .ok_or_else(|| {
-                anyhow!(
-                    "invalid parallelism: tp*pp*dp = {product} GPUs, more than {}",
-                    crate::args::MAX_PARALLEL
-                )
-            })?,
-    };
-    layout
-        .validate(arch, num_gpus)
-        .map_err(|e| anyhow!("invalid parallelism: {e}"))?;
-    Ok((layout, num_gpus))
+    Ok(gpuplan::limits::resolve_parallelism(
+        args.tp,
+        args.pp,
+        args.dp,
+        args.ep,
+        args.num_gpus,
+        arch,
+    )?)
 }
 
 /// A short label of a layout: "tp4 pp1 dp1 ep1".

@@ -59,7 +59,7 @@ pub fn run(args: &EstimateArgs, ctx: &Context, out: &mut dyn Write) -> anyhow::R
     let arch = &resolved.arch;
     let catalog = ctx.hardware()?;
     let gpu = deployment::gpu(ctx, &catalog, args.gpu.as_deref())?;
-    let (parallelism, num_gpus) = deployment::parallelism(&args.parallel, args.num_gpus, arch)?;
+    let (parallelism, num_gpus) = deployment::parallelism(&args.parallel, arch)?;
     let engine = deployment::engine(ctx, args.engine)?;
     let profiles = deployment::profiles(args.profile.as_deref())?;
     let request_len = args.input_len.saturating_add(args.output_len);

@@ -38,7 +38,7 @@ pub fn run(args: &MemoryArgs, ctx: &Context, out: &mut dyn Write) -> anyhow::Res
     let arch = &resolved.arch;
     let catalog = ctx.hardware()?;
     let gpu = deployment::gpu(ctx, &catalog, args.gpu.as_deref())?;
-    let (parallelism, num_gpus) = deployment::parallelism(&args.parallel, None, arch)?;
+    let (parallelism, num_gpus) = deployment::parallelism(&args.parallel, arch)?;
     let engine = deployment::engine(ctx, args.engine)?;
     let request = MemoryRequest {
         arch,

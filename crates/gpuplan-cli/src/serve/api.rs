@@ -19,7 +19,7 @@ use gpuplan::estimate::{
 use gpuplan::validate::{parse_measurements, validate_with_catalog, ValidationReport};
 use gpuplan::{launch_command, EmitTarget, RecommendRequest, Recommendation};
 use gpuplan_core::hardware::Gpu;
-use gpuplan_core::memory::{plan_memory, Engine, MemoryPlan, MemoryRequest, Parallelism};
+use gpuplan_core::memory::{plan_memory, Engine, MemoryPlan, MemoryRequest};
 use gpuplan_core::model::Architecture;
 use gpuplan_core::quant::{KvDtypeChoice, WeightFormat};
 use gpuplan_core::search::{Objective, ServingMode};
@@ -30,14 +30,10 @@ use super::error::ApiError;
 use super::AppState;
 use crate::render::{pareto_svg, ParetoPlot, PlotPoint};
 
-/// Largest GPU count or parallel size a request may name.
-const MAX_GPUS: u32 = 4096;
 /// Most concurrency points one estimate may ask for.
 const MAX_CONCURRENCY_POINTS: usize = 64;
 /// Largest concurrency one estimate point may ask for.
 const MAX_CONCURRENCY: u64 = 1_000_000;
-/// Largest prompt or output length, tokens.
-const MAX_TOKENS: u64 = 100_000_000;
 /// Most configurations `/api/recommend` returns.
 const MAX_TOP: usize = 100;
 /// Most rows of a measurement CSV.
@@ -165,70 +161,8 @@ impl ConcurrencyList {
     }
 }
 
-/// The parallel layout fields shared by `/api/memory` and `/api/estimate`.
-fn parallelism(
-    tp: Option<u32>,
-    pp: Option<u32>,
-    dp: Option<u32>,
-    ep: Option<u32>,
-    num_gpus: Option<u32>,
-) -> Result<(Parallelism, u32), ApiError> {
-    for (field, value) in [
-        ("tp", tp),
-        ("pp", pp),
-        ("dp", dp),
-        ("ep", ep),
-        ("num_gpus", num_gpus),
-    ] {
-        if let Some(v) = value {
-            if v == 0 || v > MAX_GPUS {
-                return Err(ApiError::invalid(
-                    field,
-                    format!("{field} must be between 1 and {MAX_GPUS}, got {v}"),
-                ));
-            }
-        }
-    }
-    let pp = pp.unwrap_or(1);
-    let dp = dp.unwrap_or(1);
-    let ep = ep.unwrap_or(1);
-    let tp = match (tp, num_gpus) {
-        (Some(tp), _) => tp,
-        (None, Some(n)) if n % (pp * dp) == 0 => n / (pp * dp),
-        (None, Some(n)) => {
-            return Err(ApiError::invalid(
-                "num_gpus",
-                format!("num_gpus {n} is not a multiple of pp {pp} x dp {dp}"),
-            ))
-        }
-        (None, None) => 1,
-    };
-    let product = u64::from(tp) * u64::from(pp) * u64::from(dp);
-    if product > u64::from(MAX_GPUS) {
-        return Err(ApiError::invalid(
-            "num_gpus",
-            format!("tp x pp x dp = {product} GPUs is more than {MAX_GPUS}"),
-        ));
-    }
-    let total = product as u32;
-    if let Some(n) = num_gpus {
-        if n != total {
-            return Err(ApiError::invalid(
-                "num_gpus",
-                format!("tp x pp x dp = {tp} x {pp} x {dp} = {total} GPUs, but num_gpus is {n}"),
-            ));
-        }
-    }
-    Ok((Parallelism { tp, pp, dp, ep }, total))
-}
-
 fn check_tokens(field: &str, value: u64) -> Result<(), ApiError> {
-    if value == 0 || value > MAX_TOKENS {
-        return Err(ApiError::invalid(
-            field,
-            format!("{field} must be between 1 and {MAX_TOKENS} tokens, got {value}"),
-        ));
-    }
+    gpuplan::limits::check_tokens(field, value)?;
     Ok(())
 }
 
@@ -386,7 +320,6 @@ pub async fn memory(
 }
 
 fn memory_plan(state: &AppState, body: &MemoryBody) -> Result<MemoryResponse, ApiError> {
-    let (parallelism, num_gpus) = parallelism(body.tp, body.pp, body.dp, body.ep, body.num_gpus)?;
     check_tokens("input_len", body.input_len)?;
     check_tokens("output_len", body.output_len)?;
     if let Some(len) = body.max_model_len {
@@ -396,6 +329,14 @@ fn memory_plan(state: &AppState, body: &MemoryBody) -> Result<MemoryResponse, Ap
     let gpu = resolve_gpu(state, &body.gpu)?;
     let base = state.resolve_model(&body.model)?;
     let arch = with_quant(&base, body.weight_quant);
+    let (parallelism, num_gpus) = gpuplan::limits::resolve_parallelism(
+        body.tp,
+        body.pp,
+        body.dp,
+        body.ep,
+        body.num_gpus,
+        &arch,
+    )?;
     let request = MemoryRequest {
         arch: &arch,
         gpu,
@@ -529,7 +470,6 @@ pub async fn estimate(
 }
 
 fn estimate_one(state: &AppState, body: &EstimateBody) -> Result<EstimateResponse, ApiError> {
-    let (parallelism, num_gpus) = parallelism(body.tp, body.pp, body.dp, body.ep, body.num_gpus)?;
     check_tokens("input_len", body.input_len)?;
     check_tokens("output_len", body.output_len)?;
     if let Some(len) = body.max_model_len {
@@ -540,6 +480,14 @@ fn estimate_one(state: &AppState, body: &EstimateBody) -> Result<EstimateRespons
     let gpu = resolve_gpu(state, &body.gpu)?;
     let base = state.resolve_model(&body.model)?;
     let arch = with_quant(&base, body.weight_quant);
+    let (parallelism, num_gpus) = gpuplan::limits::resolve_parallelism(
+        body.tp,
+        body.pp,
+        body.dp,
+        body.ep,
+        body.num_gpus,
+        &arch,
+    )?;
     let spec = DeploymentSpec {
         arch: &arch,
         gpu,
@@ -885,15 +833,5 @@ mod tests {
         assert_eq!(body.concurrency.points().expect("ok"), vec![Some(1), None]);
         let body: EstimateBody = parse_json(br#"{"concurrency": "lots"}"#).expect("word");
         assert!(body.concurrency.points().is_err());
-    }
-
-    #[test]
-    fn parallelism_fills_tp_from_num_gpus() {
-        let (p, n) = parallelism(None, Some(2), None, None, Some(8)).expect("ok");
-        assert_eq!((p.tp, p.pp, n), (4, 2, 8));
-        let e = parallelism(Some(4), None, None, None, Some(8)).unwrap_err();
-        assert_eq!(e.field.as_deref(), Some("num_gpus"));
-        let e = parallelism(Some(0), None, None, None, None).unwrap_err();
-        assert_eq!(e.field.as_deref(), Some("tp"));
     }
 }

@@ -623,10 +623,11 @@ def memory_plan(
     model: ModelLike,
     gpu: str,
     *,
-    tensor_parallel_size: int = 1,
-    pipeline_parallel_size: int = 1,
-    data_parallel_size: int = 1,
-    expert_parallel_size: int = 1,
+    tensor_parallel_size: Optional[int] = None,
+    pipeline_parallel_size: Optional[int] = None,
+    data_parallel_size: Optional[int] = None,
+    expert_parallel_size: Optional[int] = None,
+    num_gpus: Optional[int] = None,
     max_model_len: Optional[int] = None,
     engine: str = "vllm",
     engine_version: Optional[str] = None,
@@ -636,7 +637,8 @@ def memory_plan(
     revision: Optional[str] = None,
     offline: bool = False,
 ) -> MemoryPlan:
-    """Plans one GPU's memory for ``model`` on ``gpu`` (``tp * pp * dp`` GPUs) with the engine
+    """Plans one GPU's memory for ``model`` on ``gpu`` (``tp * pp * dp`` GPUs; with ``num_gpus``,
+    the sizes left out fill it, as ``gpuplan memory --num-gpus`` does) with the engine
     configured for requests of up to ``max_model_len`` tokens (default: the model's longest
     context), as ``gpuplan memory --json`` reports it.
 
@@ -652,6 +654,7 @@ def memory_plan(
             pipeline_parallel_size=pipeline_parallel_size,
             data_parallel_size=data_parallel_size,
             expert_parallel_size=expert_parallel_size,
+            num_gpus=num_gpus,
             max_model_len=max_model_len,
             engine=engine,
             engine_version=engine_version,
