@@ -207,8 +207,8 @@ impl<'a> HubClient<'a> {
     }
 
     /// Sends a GET, following up to [`MAX_REDIRECTS`] redirects: `Range` is kept on every hop,
-    /// `Authorization` only while the hop has the first URL's scheme, host and port. The whole
-    /// exchange, body included, must end by `deadline`.
+    /// `Authorization` only while the hop has the first URL's scheme, host and port. Each hop,
+    /// body included, must end within `HF_HUB_DOWNLOAD_TIMEOUT` and by `deadline`.
     fn send(
         &self,
         url: &str,
@@ -227,7 +227,13 @@ impl<'a> HubClient<'a> {
             if left.is_zero() {
                 return Err(Failure::Deadline);
             }
-            let mut request = self.agent.request_url("GET", &current).timeout(left);
+            // ureq's overall timeout replaces its per-read one, so each exchange (head and
+            // body) is bounded by the shorter of the two: a stalled server fails after
+            // `HF_HUB_DOWNLOAD_TIMEOUT`, a trickling one at the per-file deadline at the latest.
+            let mut request = self
+                .agent
+                .request_url("GET", &current)
+                .timeout(left.min(self.opts.timeout));
             if let Some((start, last)) = range {
                 request = request
                     .set("Range", &format!("bytes={start}-{last}"))
@@ -344,8 +350,9 @@ impl<'a> HubClient<'a> {
 
     fn deadline_detail(&self, filename: &str) -> String {
         format!(
-            "gave up on {filename}: not received within {} s (the per-file deadline, \
-             GPUPLAN_HUB_DEADLINE; the per-read timeout is HF_HUB_DOWNLOAD_TIMEOUT)",
+            "gave up on {filename}: not received in time (each request is bounded by \
+             HF_HUB_DOWNLOAD_TIMEOUT = {} s, each file by GPUPLAN_HUB_DEADLINE = {} s)",
+            self.opts.timeout.as_secs_f64(),
             self.opts.deadline.as_secs_f64()
         )
     }

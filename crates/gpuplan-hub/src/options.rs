@@ -31,7 +31,8 @@ pub struct HubOptions {
     pub offline: bool,
     /// Branch, tag or commit hash to resolve (default `main`).
     pub revision: String,
-    /// Connect timeout and per-read timeout of each HTTP request (`HF_HUB_DOWNLOAD_TIMEOUT`, seconds).
+    /// Connect timeout, and the longest one HTTP exchange (head and body) may take
+    /// (`HF_HUB_DOWNLOAD_TIMEOUT`, seconds).
     pub timeout: Duration,
     /// Longest one file may take to arrive, redirects and retries included
     /// (`GPUPLAN_HUB_DEADLINE`, seconds; default [`DEFAULT_DEADLINE`]): a server that trickles
