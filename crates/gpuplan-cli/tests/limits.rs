@@ -57,15 +57,42 @@ fn devices_and_fifos_are_refused_without_reading_them() {
     out.expect_code(2);
     assert!(out.stderr.contains("not a regular file"), "{}", out.stderr);
 
+    for args in [
+        &["--catalog", "/dev/zero", "gpus"][..],
+        &["validate", "/dev/zero"][..],
+        &[
+            "recommend",
+            "--model",
+            "meta-llama/Llama-3.1-8B",
+            "--profile",
+            "/dev/zero",
+        ][..],
+    ] {
+        let out = run(home.path(), args);
+        out.expect_code(2);
+        assert!(
+            out.stderr.contains("not a regular file"),
+            "{args:?}: {}",
+            out.stderr
+        );
+    }
+
     let fifo = home.path().join("config.json");
     let made = std::process::Command::new("mkfifo")
         .arg(&fifo)
         .status()
         .expect("mkfifo");
     assert!(made.success());
-    let out = run(home.path(), &["model", &fifo.display().to_string()]);
-    out.expect_code(2);
-    assert!(out.stderr.contains("not a regular file"), "{}", out.stderr);
+    let fifo = fifo.display().to_string();
+    for args in [&["model", &fifo][..], &["--catalog", &fifo, "gpus"][..]] {
+        let out = run(home.path(), args);
+        out.expect_code(2);
+        assert!(
+            out.stderr.contains("not a regular file"),
+            "{args:?}: {}",
+            out.stderr
+        );
+    }
 }
 
 #[test]
