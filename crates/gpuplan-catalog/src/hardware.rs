@@ -94,9 +94,11 @@ pub fn embedded_hardware() -> &'static HardwareCatalog {
 /// merged ([`HardwareCatalog::merge`]); this rejects bad TOML, unknown fields, wrong types and
 /// negative numbers.
 pub fn load_overrides(path: &Path) -> Result<CatalogOverrides, HardwareCatalogError> {
-    let text = std::fs::read_to_string(path).map_err(|source| HardwareCatalogError::Io {
-        path: path.to_path_buf(),
-        source,
+    let text = crate::read_user_file(path, crate::MAX_USER_FILE_BYTES).map_err(|source| {
+        HardwareCatalogError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
     })?;
     parse_overrides(&text, path)
 }

@@ -58,9 +58,11 @@ pub fn embedded_profiles() -> &'static Profiles {
 pub fn profiles_with_file(path: Option<&Path>) -> Result<Profiles, ProfileError> {
     let mut p = embedded_profiles().clone();
     if let Some(path) = path {
-        let text = std::fs::read_to_string(path).map_err(|source| ProfileError::Io {
-            path: path.display().to_string(),
-            source,
+        let text = crate::read_user_file(path, crate::MAX_USER_FILE_BYTES).map_err(|source| {
+            ProfileError::Io {
+                path: path.display().to_string(),
+                source,
+            }
         })?;
         let user: Profiles = toml::from_str(&text).map_err(|e| ProfileError::Invalid {
             path: path.display().to_string(),

@@ -91,10 +91,11 @@ impl UserConfig {
                 _ => return Ok(UserConfig::default()),
             },
         };
-        let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Io {
-            path: path.clone(),
-            source,
-        })?;
+        let text = gpuplan_catalog::read_user_file(&path, gpuplan_catalog::MAX_USER_FILE_BYTES)
+            .map_err(|source| ConfigError::Io {
+                path: path.clone(),
+                source,
+            })?;
         Self::parse(&text, &path)
     }
 

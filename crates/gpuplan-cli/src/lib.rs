@@ -5,6 +5,9 @@
 //! module in `commands/` with `pub fn run(args, &Context, out) -> anyhow::Result<()>`, and one
 //! match arm in [`run`].
 
+// The command-line front end: printing to the terminal is its job (the libraries never print).
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 pub mod args;
 pub mod commands;
 pub mod config;
@@ -130,4 +133,49 @@ pub fn is_broken_pipe(error: &anyhow::Error) -> bool {
     error
         .downcast_ref::<std::io::Error>()
         .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+}
+
+/// Longest error message printed, characters; the rest is cut (a 1M-element list in a flag
+/// must not print megabytes).
+pub const MAX_ERROR_CHARS: usize = 2000;
+
+/// The error as one line for stderr: each cause once (a cause whose text its parent already
+/// quotes, such as an OS error, is not repeated), at most [`MAX_ERROR_CHARS`] characters.
+pub fn error_report(error: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        if text.is_empty() || out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    bound_message(&out, MAX_ERROR_CHARS)
+}
+
+/// `text` cut to at most `max` characters, saying how much was left out.
+pub fn bound_message(text: &str, max: usize) -> String {
+    if text.len() <= max || text.chars().nth(max).is_none() {
+        return text.to_string();
+    }
+    let kept: String = text.chars().take(max).collect();
+    format!("{kept}… ({} more characters)", text.chars().count() - max)
+}
+
+#[cfg(test)]
+mod report_tests {
+    use super::*;
+
+    #[test]
+    fn os_errors_are_not_repeated_and_reports_are_bounded() {
+        let os = std::io::Error::from(std::io::ErrorKind::NotFound);
+        let text = os.to_string();
+        let error = anyhow::Error::new(os).context(format!("cannot read x.json: {text}"));
+        assert_eq!(error_report(&error), format!("cannot read x.json: {text}"));
+        let error = anyhow::anyhow!("{}", "y".repeat(10 * MAX_ERROR_CHARS));
+        assert!(error_report(&error).chars().count() < MAX_ERROR_CHARS + 40);
+    }
 }

@@ -19,7 +19,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             if !gpuplan_cli::is_broken_pipe(&error) {
-                eprintln!("error: {error:#}");
+                eprintln!("error: {}", gpuplan_cli::error_report(&error));
             }
             ExitCode::from(gpuplan_cli::exit_code(&error))
         }

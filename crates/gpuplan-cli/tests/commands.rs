@@ -577,7 +577,13 @@ fn validate_malformed_csv_exits_2_naming_file_and_row() {
     let output = run(home.path(), &["validate", path_str(&file)]);
     output.expect_code(2);
     assert!(output.stderr.contains("broken.csv"), "{}", output.stderr);
-    assert!(output.stderr.contains("row 3"), "{}", output.stderr);
+    // One numbering: the line of the file (the header is line 1), not csv's 0-based record.
+    assert!(
+        output.stderr.contains("line 3: column"),
+        "{}",
+        output.stderr
+    );
+    assert!(!output.stderr.contains("record"), "{}", output.stderr);
 
     let missing = run(home.path(), &["validate", "no-such-file.csv"]);
     missing.expect_code(2);

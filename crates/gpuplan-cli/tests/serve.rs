@@ -3,43 +3,49 @@
 //! (each a 4xx JSON error naming the field, never a 500), the body limits, and a bounded
 //! concurrent load.
 
-use std::net::SocketAddr;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
 use std::sync::OnceLock;
 use std::time::Duration;
 
 use gpuplan_cli::args::GlobalArgs;
-use gpuplan_cli::serve::{serve_listener, AppState};
+use gpuplan_cli::serve::{serve_until, AppState, ServeLimits};
 use gpuplan_cli::Context;
 use serde_json::{json, Value};
 
 /// The address of the shared test server, started on first use.
 fn server() -> SocketAddr {
     static ADDR: OnceLock<SocketAddr> = OnceLock::new();
-    *ADDR.get_or_init(|| {
-        let global = GlobalArgs {
-            offline: true,
-            ..GlobalArgs::default()
-        };
-        let ctx = Context::new(&global).expect("context");
-        let state = AppState::from_context(&ctx).expect("server state");
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(4)
-                .enable_all()
-                .build()
-                .expect("runtime");
-            runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                    .await
-                    .expect("bind");
-                tx.send(listener.local_addr().expect("addr")).expect("send");
-                serve_listener(listener, state).await.expect("serve");
-            });
+    *ADDR.get_or_init(|| start_server(ServeLimits::default()))
+}
+
+/// Starts a server of its own with these limits (offline); it runs until the tests end.
+fn start_server(limits: ServeLimits) -> SocketAddr {
+    let global = GlobalArgs {
+        offline: true,
+        ..GlobalArgs::default()
+    };
+    let ctx = Context::new(&global).expect("context");
+    let state = AppState::with_limits(&ctx, limits).expect("server state");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(4)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind");
+            tx.send(listener.local_addr().expect("addr")).expect("send");
+            serve_until(listener, state, std::future::pending())
+                .await
+                .expect("serve");
         });
-        rx.recv_timeout(Duration::from_secs(30))
-            .expect("server started")
-    })
+    });
+    rx.recv_timeout(Duration::from_secs(30))
+        .expect("server started")
 }
 
 fn agent() -> ureq::Agent {
@@ -537,4 +543,256 @@ fn two_hundred_parallel_requests_all_succeed() {
         "took {:?}",
         started.elapsed()
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hardening: one request cannot stall the others.
+
+/// A search of some tens of thousands of candidates: heavy for a server whose heavy threshold is
+/// lowered, and long enough (seconds) to still be running while a test looks at it.
+fn heavy_recommend() -> Value {
+    json!({"model": "deepseek-ai/DeepSeek-V3", "max_gpus": 256, "mode": "agg",
+           "allow_quant": ["fp8", "int4", "nvfp4"], "kv_dtype": ["auto", "fp8"],
+           "engine": ["vllm", "sglang", "trtllm"]})
+}
+
+fn health_at(addr: SocketAddr) -> Value {
+    let (_, _, body) = read(agent().get(&format!("http://{addr}/healthz")).call());
+    serde_json::from_str(&body).expect("health JSON")
+}
+
+/// Polls `/healthz` until `done` holds (at most a few minutes, then fails with the last body).
+fn wait_for_health(addr: SocketAddr, what: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let mut last = Value::Null;
+    for _ in 0..3000 {
+        last = health_at(addr);
+        if done(&last) {
+            return last;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("never saw {what}: {last}");
+}
+
+/// Sends `body` to `path` over a raw connection and leaves the answer unread, so that the test
+/// decides when the client goes away (by dropping the stream).
+fn post_and_hold(addr: SocketAddr, path: &str, body: &Value) -> TcpStream {
+    let body = body.to_string();
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("send");
+    stream
+}
+
+#[test]
+fn a_search_larger_than_the_server_allows_is_refused_before_any_work() {
+    let body = json!({"model": "deepseek-ai/DeepSeek-V3", "max_gpus": 4096, "mode": "auto",
+                      "allow_quant": ["fp8", "int4", "int8", "nvfp4", "mxfp4"],
+                      "kv_dtype": ["auto", "fp8", "bf16"],
+                      "engine": ["vllm", "sglang", "trtllm"]});
+    let error = assert_error(post("/api/recommend", body), 422, "max_gpus");
+    let message = error["error"].as_str().unwrap_or_default();
+    assert!(message.contains("too large"), "{message}");
+    assert_eq!(health_at(server())["searches_running"], 0);
+}
+
+#[test]
+fn large_searches_run_apart_are_bounded_and_stop_when_the_client_leaves() {
+    let addr = start_server(ServeLimits {
+        heavy_search_candidates: 1000,
+        heavy_searches: 1,
+        ..ServeLimits::default()
+    });
+    let heavy = post_and_hold(addr, "/api/recommend", &heavy_recommend());
+    wait_for_health(addr, "the heavy search running", |h| {
+        h["searches_running"].as_u64() >= Some(1)
+    });
+
+    // A small search is answered while the heavy one runs (it does not queue behind it).
+    let small = json!({"model": "meta-llama/Llama-3.1-8B", "gpus": ["H100"], "concurrency": 8});
+    let (status, _, body) = read(
+        agent()
+            .post(&format!("http://{addr}/api/recommend"))
+            .send_string(&small.to_string()),
+    );
+    assert_eq!(status, 200, "{body}");
+
+    // A second heavy search finds the only slot taken: 429 with Retry-After.
+    let response = agent()
+        .post(&format!("http://{addr}/api/recommend"))
+        .send_string(&heavy_recommend().to_string());
+    let Err(ureq::Error::Status(429, response)) = response else {
+        panic!("expected 429, got {response:?}");
+    };
+    assert!(
+        response
+            .header("Retry-After")
+            .is_some_and(|s| s.parse::<u64>().is_ok()),
+        "{:?}",
+        response.headers_names()
+    );
+    let error: Value = serde_json::from_str(&response.into_string().expect("body")).expect("JSON");
+    assert!(
+        error["error"].as_str().is_some_and(|e| e.contains("busy")),
+        "{error}"
+    );
+
+    // The client goes away: the search stops instead of running to its end.
+    drop(heavy);
+    let health = wait_for_health(addr, "the heavy search stopped", |h| {
+        h["searches_running"] == 0 && h["searches_stopped"].as_u64() >= Some(1)
+    });
+    assert_eq!(health["status"], "ok");
+}
+
+#[test]
+fn a_megabyte_name_is_refused_with_a_short_answer() {
+    // A megabyte, less room for the rest of the body within the 1 MiB limit.
+    let huge = "x".repeat((1 << 20) - 200);
+    for (path, body, field) in [
+        ("/api/recommend", json!({"model": huge}), "model"),
+        (
+            "/api/memory",
+            json!({"model": "meta-llama/Llama-3.1-8B", "gpu": huge}),
+            "gpu",
+        ),
+        (
+            "/api/estimate",
+            json!({"model": "meta-llama/Llama-3.1-8B", "gpu": "H100",
+                                 "engine": huge}),
+            "engine",
+        ),
+    ] {
+        let text = body.to_string();
+        assert!(text.len() <= 1 << 20);
+        let (status, _, answer) = read(
+            agent()
+                .post(&url(path))
+                .set("Content-Type", "application/json")
+                .send_string(&text),
+        );
+        assert_eq!(status, 422, "{path}: {}", &answer[..answer.len().min(300)]);
+        assert!(answer.len() < 2048, "{path}: {} bytes", answer.len());
+        let answer: Value = serde_json::from_str(&answer).expect("JSON");
+        assert_eq!(answer["field"], json!(field), "{answer}");
+    }
+}
+
+#[test]
+fn error_messages_name_no_rust_types() {
+    let error = assert_error(
+        post(
+            "/api/estimate",
+            json!({"model": "meta-llama/Llama-3.1-8B", "gpu": "H100", "concurrency": {"a": 1}}),
+        ),
+        422,
+        "concurrency",
+    );
+    let message = error["error"].as_str().unwrap_or_default();
+    assert!(
+        !message.contains("enum") && !message.contains("ConcurrencyList"),
+        "{message}"
+    );
+    assert!(message.contains("\"max\""), "{message}");
+}
+
+#[test]
+fn idle_connections_are_bounded_and_closed() {
+    let addr = start_server(ServeLimits {
+        header_read_timeout: Duration::from_secs(1),
+        ..ServeLimits::default()
+    });
+    // 1,100 connections that send nothing, and 100 that stop halfway through their headers:
+    // more than the server keeps open.
+    let mut idle: Vec<TcpStream> = (0..1100)
+        .map(|_| TcpStream::connect(addr).expect("connect"))
+        .collect();
+    for _ in 0..100 {
+        let mut stream = TcpStream::connect(addr).expect("connect");
+        stream
+            .write_all(b"GET /healthz HTTP/1.1\r\nHost: x")
+            .expect("half a request");
+        idle.push(stream);
+    }
+    let health = health_at(addr);
+    assert_eq!(health["status"], "ok");
+    // The newest silent connections are closed by the server once the header timeout passes.
+    for stream in idle.iter_mut().rev().take(3) {
+        stream
+            .set_read_timeout(Some(Duration::from_secs(60)))
+            .expect("timeout");
+        let mut buf = [0u8; 64];
+        match stream.read(&mut buf) {
+            Ok(0) => {}
+            Ok(n) => {
+                // hyper may answer a timed-out half request with a 408 before closing.
+                let text = String::from_utf8_lossy(&buf[..n]).to_string();
+                assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+            }
+            Err(e) => assert_eq!(e.kind(), std::io::ErrorKind::ConnectionReset, "{e}"),
+        }
+    }
+}
+
+/// `gpuplan serve` as a real process: SIGTERM while a request runs lets it finish, then the
+/// process exits 0.
+#[cfg(unix)]
+#[test]
+fn sigterm_finishes_the_request_in_flight_and_exits_0() {
+    use std::io::BufRead;
+    use std::process::{Command, Stdio};
+
+    let home = tempfile::tempdir().expect("tempdir");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gpuplan"))
+        .args(["serve", "--offline", "--addr", "127.0.0.1:0"])
+        .env("HOME", home.path())
+        .env("XDG_CONFIG_HOME", home.path().join(".config"))
+        .env("HF_HOME", home.path().join("hf"))
+        .env_remove("GPUPLAN_CATALOG")
+        .env_remove("GPUPLAN_ADDR")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn gpuplan serve");
+    let mut stdout = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+    let mut line = String::new();
+    stdout.read_line(&mut line).expect("first line");
+    let addr: SocketAddr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .and_then(|a| a.parse().ok())
+        .unwrap_or_else(|| panic!("no address in {line:?}"));
+
+    // A search of a few seconds, well within the time limit.
+    let body = json!({"model": "meta-llama/Llama-3.1-70B", "max_gpus": 32,
+                      "engine": ["vllm", "sglang"]});
+    let request = std::thread::spawn(move || {
+        read(
+            agent()
+                .post(&format!("http://{addr}/api/recommend"))
+                .send_string(&body.to_string()),
+        )
+    });
+    wait_for_health(addr, "the request running", |h| {
+        h["searches_running"].as_u64() >= Some(1)
+    });
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+
+    let (status, _, body) = request.join().expect("client thread");
+    assert_eq!(status, 200, "{}", &body[..body.len().min(300)]);
+    let exit = child.wait().expect("wait");
+    assert!(exit.success(), "{exit:?}");
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest).expect("rest of stdout");
+    assert!(rest.contains("stopped"), "{rest}");
 }

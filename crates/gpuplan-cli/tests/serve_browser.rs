@@ -17,7 +17,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use gpuplan_cli::args::GlobalArgs;
-use gpuplan_cli::serve::{serve_listener, AppState};
+use gpuplan_cli::serve::{serve_until, AppState};
 use gpuplan_cli::Context;
 
 /// Starts an offline server on an ephemeral port in a background thread.
@@ -40,7 +40,9 @@ fn start_server() -> SocketAddr {
                 .await
                 .expect("bind");
             tx.send(listener.local_addr().expect("addr")).expect("send");
-            serve_listener(listener, state).await.expect("serve");
+            serve_until(listener, state, std::future::pending())
+                .await
+                .expect("serve");
         });
     });
     rx.recv_timeout(Duration::from_secs(30))

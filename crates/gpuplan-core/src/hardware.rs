@@ -274,6 +274,25 @@ impl Gpu {
                 ));
             }
         }
+        // Upper bounds far above any accelerator made, so that a typo (a value in bytes, an
+        // exponent) is caught instead of planned with.
+        let at_most = [
+            ("memory_gb", self.memory_gb, MAX_MEMORY_GB),
+            ("memory_gib", self.memory_gib, MAX_MEMORY_GB),
+            (
+                "memory_bandwidth_gb_s",
+                self.memory_bandwidth_gb_s,
+                MAX_BANDWIDTH_GB_S,
+            ),
+        ];
+        for (field, value, max) in at_most {
+            if value > max {
+                return Err(invalid(
+                    field,
+                    format!("is implausibly large (got {value:e}, at most {max})"),
+                ));
+            }
+        }
         let non_negative = [
             ("scale_out_gb_s_per_gpu", Some(self.scale_out_gb_s_per_gpu)),
             (
@@ -295,8 +314,17 @@ impl Gpu {
         }
         for (field, value) in self.peak.fields() {
             if let Some(value) = value {
-                check_non_negative(value)
-                    .map_err(|reason| invalid(&format!("peak.{field}"), reason))?;
+                // Zero would make every step take forever (all latencies null); a GPU without
+                // a format leaves its rate out instead.
+                if !(value.is_finite() && value > 0.0 && value <= MAX_PEAK_TFLOPS) {
+                    return Err(invalid(
+                        &format!("peak.{field}"),
+                        format!(
+                            "must be a number > 0 and at most {MAX_PEAK_TFLOPS} (got {value}); \
+                             leave it out when the GPU lacks the format"
+                        ),
+                    ));
+                }
             }
         }
         if self.gpus_per_node == 0 {
@@ -330,6 +358,13 @@ impl Gpu {
             .chain(self.aliases.iter().map(String::as_str))
     }
 }
+
+/// Largest memory a catalog GPU may declare, GB (or GiB): 10 TB, some 35 times today's largest.
+pub const MAX_MEMORY_GB: f64 = 10_000.0;
+/// Largest memory bandwidth a catalog GPU may declare, GB/s: 1 PB/s, over 100 times today's.
+pub const MAX_BANDWIDTH_GB_S: f64 = 1_000_000.0;
+/// Largest dense peak rate a catalog GPU may declare, TFLOPS (or TOPS): 1 EFLOPS.
+pub const MAX_PEAK_TFLOPS: f64 = 1_000_000.0;
 
 fn check_non_negative(value: f64) -> Result<(), String> {
     if value.is_finite() && value >= 0.0 {
@@ -585,6 +620,12 @@ impl HardwareCatalog {
     /// vendor prefixes ("NVIDIA", "AMD Instinct", ...). Unknown names give
     /// [`HardwareError::UnknownGpu`] listing the five closest GPUs.
     pub fn resolve(&self, name: &str) -> Result<&Gpu, HardwareError> {
+        if crate::limits::name_too_long(name) {
+            return Err(HardwareError::UnknownGpu {
+                name: crate::limits::quote(name),
+                suggestions: Vec::new(),
+            });
+        }
         let key = normalize(name);
         if !key.is_empty() {
             let stripped = strip_brand(&key);
@@ -599,7 +640,7 @@ impl HardwareCatalog {
             }
         }
         Err(HardwareError::UnknownGpu {
-            name: name.to_string(),
+            name: crate::limits::quote(name),
             suggestions: self
                 .closest(name, 5)
                 .into_iter()
@@ -621,7 +662,8 @@ impl HardwareCatalog {
     /// Up to `n` GPUs whose names are most similar to `name` (Jaro-Winkler over normalized
     /// names), best first.
     pub fn closest(&self, name: &str, n: usize) -> Vec<&Gpu> {
-        let key = normalize(name);
+        let name: String = name.chars().take(crate::limits::MAX_NAME_CHARS).collect();
+        let key = normalize(&name);
         let key = strip_brand(&key);
         let mut scored: Vec<(f64, usize)> = self
             .gpus

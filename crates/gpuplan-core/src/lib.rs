@@ -6,6 +6,7 @@
 //! testable with property tests and safe to run in parallel.
 
 pub mod hardware;
+pub mod limits;
 pub mod memory;
 pub mod model;
 pub mod perf;

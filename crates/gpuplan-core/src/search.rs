@@ -420,8 +420,8 @@ pub fn parallel_layouts(arch: &Architecture, gpu: &Gpu, num_gpus: u32) -> Vec<Pa
             continue;
         }
         let rest = num_gpus / tp;
-        for pp in 1..=rest {
-            if !rest.is_multiple_of(pp) || pp > layers {
+        for pp in 1..=rest.min(layers) {
+            if !rest.is_multiple_of(pp) {
                 continue;
             }
             let dp = rest / pp;

@@ -2,6 +2,7 @@
 //! survives a redirect and `Authorization` never leaves the endpoint's host.
 
 use std::io::Read;
+use std::time::{Duration, Instant};
 
 use url::Url;
 
@@ -13,6 +14,13 @@ pub(crate) const MAX_REDIRECTS: usize = 5;
 
 /// Largest JSON file fetched (configs, safetensors indexes), in bytes.
 pub(crate) const MAX_JSON_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Retries of a request the Hub answered 429 or 5xx (502, 503, 504, 500), after the first try.
+pub const MAX_RETRIES: u32 = 3;
+/// Wait before the first retry when the Hub sends no `Retry-After`; doubled each retry.
+pub(crate) const FIRST_BACKOFF: Duration = Duration::from_millis(500);
+/// Longest wait honoured from a `Retry-After` header.
+pub(crate) const MAX_RETRY_WAIT: Duration = Duration::from_secs(30);
 
 /// A repo file fetched whole, with the cache metadata the Hub sent.
 pub(crate) struct Download {
@@ -30,8 +38,12 @@ enum Failure {
         /// The Hub's `X-Error-Code` (`RepoNotFound`, `RevisionNotFound`, `EntryNotFound`, `GatedRepo`).
         error_code: Option<String>,
         url: String,
+        /// `Retry-After` in seconds, when sent.
+        retry_after: Option<Duration>,
     },
     Transport(String),
+    /// The per-file deadline passed.
+    Deadline,
     TooManyRedirects,
 }
 
@@ -81,7 +93,8 @@ impl<'a> HubClient<'a> {
     /// Fetches a whole (small) repo file. `Ok(None)` when the Hub answers 404.
     pub(crate) fn get_file(&self, target: &Target<'_>) -> Result<Option<Download>, HubError> {
         let url = self.resolve_url(target);
-        let answer = match self.send(&url, None) {
+        let deadline = Instant::now() + self.opts.deadline;
+        let answer = match self.send_with_retries(&url, None, deadline) {
             Ok(answer) => answer,
             Err(Failure::Status { status: 404, .. }) => return Ok(None),
             Err(failure) => return Err(self.failure_error(failure, target, &url)),
@@ -127,7 +140,8 @@ impl<'a> HubClient<'a> {
                 ),
             )
         };
-        let answer = match self.send(&url, Some((start, last))) {
+        let deadline = Instant::now() + self.opts.deadline;
+        let answer = match self.send_with_retries(&url, Some((start, last)), deadline) {
             Ok(answer) => answer,
             Err(Failure::Status { status: 404, .. }) => return Ok(None),
             Err(Failure::Status { status: 416, .. }) => return Err(short(0)),
@@ -154,9 +168,53 @@ impl<'a> HubClient<'a> {
         Ok(Some(body.split_off(skip)))
     }
 
+    /// [`Self::send`], retried up to [`MAX_RETRIES`] times when the Hub answers 429 or a 5xx
+    /// that says "try again" (500, 502, 503, 504): after its `Retry-After` (at most
+    /// [`MAX_RETRY_WAIT`]) or an exponential backoff from [`FIRST_BACKOFF`], never past
+    /// `deadline`.
+    fn send_with_retries(
+        &self,
+        url: &str,
+        range: Option<(u64, u64)>,
+        deadline: Instant,
+    ) -> Result<Answer, Failure> {
+        let mut backoff = FIRST_BACKOFF;
+        let mut attempt = 0;
+        loop {
+            match self.send(url, range, deadline) {
+                Err(Failure::Status {
+                    status: status @ (429 | 500 | 502 | 503 | 504),
+                    error_code,
+                    url: failed_url,
+                    retry_after,
+                }) if attempt < MAX_RETRIES => {
+                    let wait = retry_after.map_or(backoff, |w| w.min(MAX_RETRY_WAIT));
+                    if Instant::now() + wait >= deadline {
+                        return Err(Failure::Status {
+                            status,
+                            error_code,
+                            url: failed_url,
+                            retry_after,
+                        });
+                    }
+                    std::thread::sleep(wait);
+                    backoff *= 2;
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
     /// Sends a GET, following up to [`MAX_REDIRECTS`] redirects: `Range` is kept on every hop,
-    /// `Authorization` only while the hop has the first URL's scheme, host and port.
-    fn send(&self, url: &str, range: Option<(u64, u64)>) -> Result<Answer, Failure> {
+    /// `Authorization` only while the hop has the first URL's scheme, host and port. Each hop,
+    /// body included, must end within `HF_HUB_DOWNLOAD_TIMEOUT` and by `deadline`.
+    fn send(
+        &self,
+        url: &str,
+        range: Option<(u64, u64)>,
+        deadline: Instant,
+    ) -> Result<Answer, Failure> {
         let first =
             Url::parse(url).map_err(|e| Failure::Transport(format!("bad URL {url}: {e}")))?;
         let origin = origin_of(&first);
@@ -165,7 +223,17 @@ impl<'a> HubClient<'a> {
         let mut etag = None;
         let mut linked_etag = None;
         for _ in 0..=MAX_REDIRECTS {
-            let mut request = self.agent.request_url("GET", &current);
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(Failure::Deadline);
+            }
+            // ureq's overall timeout replaces its per-read one, so each exchange (head and
+            // body) is bounded by the shorter of the two: a stalled server fails after
+            // `HF_HUB_DOWNLOAD_TIMEOUT`, a trickling one at the per-file deadline at the latest.
+            let mut request = self
+                .agent
+                .request_url("GET", &current)
+                .timeout(left.min(self.opts.timeout));
             if let Some((start, last)) = range {
                 request = request
                     .set("Range", &format!("bytes={start}-{last}"))
@@ -183,7 +251,14 @@ impl<'a> HubClient<'a> {
                         status,
                         error_code: response.header("X-Error-Code").map(str::to_string),
                         url: current.to_string(),
+                        retry_after: response
+                            .header("Retry-After")
+                            .and_then(|v| v.trim().parse::<u64>().ok())
+                            .map(Duration::from_secs),
                     })
+                }
+                Err(ureq::Error::Transport(_)) if Instant::now() >= deadline => {
+                    return Err(Failure::Deadline)
                 }
                 Err(ureq::Error::Transport(transport)) => {
                     return Err(Failure::Transport(transport.to_string()))
@@ -216,6 +291,7 @@ impl<'a> HubClient<'a> {
                         status,
                         error_code: None,
                         url: current.to_string(),
+                        retry_after: None,
                     })
                 }
             };
@@ -254,6 +330,7 @@ impl<'a> HubClient<'a> {
             } => not_found(target, error_code.as_deref()),
             Failure::Status { status, url, .. } => HubErrorKind::HttpStatus { url, status }.into(),
             Failure::Transport(detail) => self.unreachable(detail),
+            Failure::Deadline => self.unreachable(self.deadline_detail(target.filename)),
             Failure::TooManyRedirects => HubErrorKind::TooManyRedirects {
                 url: url.to_string(),
                 limit: MAX_REDIRECTS,
@@ -263,9 +340,21 @@ impl<'a> HubClient<'a> {
     }
 
     fn broken(&self, filename: &str, error: &std::io::Error) -> HubError {
+        if error.kind() == std::io::ErrorKind::TimedOut {
+            return self.unreachable(self.deadline_detail(filename));
+        }
         self.unreachable(format!(
             "connection broke while reading {filename}: {error}"
         ))
+    }
+
+    fn deadline_detail(&self, filename: &str) -> String {
+        format!(
+            "gave up on {filename}: not received in time (each request is bounded by \
+             HF_HUB_DOWNLOAD_TIMEOUT = {} s, each file by GPUPLAN_HUB_DEADLINE = {} s)",
+            self.opts.timeout.as_secs_f64(),
+            self.opts.deadline.as_secs_f64()
+        )
     }
 
     fn unreachable(&self, detail: String) -> HubError {

@@ -32,7 +32,10 @@ use crate::cache::{is_commit_hash, RepoCache};
 use crate::http::{HubClient, Target};
 
 pub use crate::error::{HubError, HubErrorKind};
-pub use crate::options::{HubOptions, DEFAULT_ENDPOINT, DEFAULT_REVISION, DEFAULT_TIMEOUT};
+pub use crate::http::MAX_RETRIES;
+pub use crate::options::{
+    HubOptions, DEFAULT_DEADLINE, DEFAULT_ENDPOINT, DEFAULT_REVISION, DEFAULT_TIMEOUT,
+};
 pub use crate::safetensors::{
     dtype_bits, parse_header_json, parse_safetensors_header, SafetensorsSummary, TensorInfo,
     MAX_HEADER_BYTES,
@@ -543,6 +546,8 @@ fn local_summary(paths: &[PathBuf]) -> Result<WeightsInfo, HubError> {
 /// Reads only the header of a local safetensors file.
 fn read_local_header(path: &Path) -> Result<Vec<TensorInfo>, HubError> {
     let name = path.display().to_string();
+    let meta = std::fs::metadata(path).map_err(|e| HubError::io(path, e))?;
+    check_regular(&meta, &name, u64::MAX)?;
     let mut file = std::fs::File::open(path).map_err(|e| HubError::io(path, e))?;
     let mut prefix = Vec::with_capacity(8);
     (&mut file)
@@ -631,15 +636,49 @@ fn not_safetensors_note() -> String {
     )
 }
 
-/// Reads a text file; `Ok(None)` when it (or a symlink's target) does not exist.
+/// Reads a text file; `Ok(None)` when it (or a symlink's target) does not exist. Only regular
+/// files of at most [`http::MAX_JSON_BYTES`] are read: a device (`/dev/zero`), FIFO or socket
+/// is refused before it is opened (opening a FIFO would block).
 fn read_optional(path: &Path) -> Result<Option<String>, HubError> {
-    match std::fs::read(path) {
-        Ok(bytes) => String::from_utf8(bytes)
-            .map(Some)
-            .map_err(|_| HubError::malformed(path.display().to_string(), "not UTF-8 text")),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(HubError::io(path, e)),
+    let name = path.display().to_string();
+    match std::fs::metadata(path) {
+        Ok(meta) => check_regular(&meta, &name, http::MAX_JSON_BYTES)?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(HubError::io(path, e)),
     }
+    let file = std::fs::File::open(path).map_err(|e| HubError::io(path, e))?;
+    let mut bytes = Vec::new();
+    file.take(http::MAX_JSON_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| HubError::io(path, e))?;
+    if bytes.len() as u64 > http::MAX_JSON_BYTES {
+        return Err(too_large(&name, http::MAX_JSON_BYTES));
+    }
+    String::from_utf8(bytes)
+        .map(Some)
+        .map_err(|_| HubError::malformed(name, "not UTF-8 text"))
+}
+
+/// Refuses what is not a regular file, or is larger than `max_bytes`.
+fn check_regular(meta: &std::fs::Metadata, name: &str, max_bytes: u64) -> Result<(), HubError> {
+    if !meta.is_file() {
+        return Err(HubError::malformed(
+            name,
+            "not a regular file (a device, FIFO or socket); pass a config.json file or a \
+             directory that holds one",
+        ));
+    }
+    if meta.len() > max_bytes {
+        return Err(too_large(name, max_bytes));
+    }
+    Ok(())
+}
+
+fn too_large(name: &str, max_bytes: u64) -> HubError {
+    HubError::malformed(
+        name,
+        format!("larger than {max_bytes} bytes; a config.json is a few kilobytes"),
+    )
 }
 
 fn utf8_json_object(bytes: Vec<u8>, file: &str) -> Result<String, HubError> {
@@ -648,8 +687,11 @@ fn utf8_json_object(bytes: Vec<u8>, file: &str) -> Result<String, HubError> {
     Ok(text)
 }
 
+/// Checks that `text` is a JSON object as Python's json writes it (`Infinity`, `-Infinity` and
+/// `NaN` allowed, as the Hub serves them in real configs).
 fn check_json_object(text: &str, file: &str) -> Result<(), HubError> {
-    match serde_json::from_str::<serde_json::Value>(text) {
+    let text = gpuplan_core::model::replace_non_json_numbers(text);
+    match serde_json::from_str::<serde_json::Value>(&text) {
         Ok(serde_json::Value::Object(_)) => Ok(()),
         Ok(_) => Err(HubError::malformed(file, "not a JSON object")),
         Err(e) => Err(HubError::malformed(file, format!("not JSON: {e}"))),

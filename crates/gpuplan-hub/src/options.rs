@@ -12,6 +12,10 @@ pub const DEFAULT_REVISION: &str = "main";
 /// Per-request connect and read timeout when `HF_HUB_DOWNLOAD_TIMEOUT` is unset, as in huggingface_hub.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Longest one file (a config, an index, a shard header) may take to arrive, retries included,
+/// when `GPUPLAN_HUB_DEADLINE` is unset.
+pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(60);
+
 /// How to resolve a model on the Hub and where its cache lives.
 #[derive(Clone)]
 pub struct HubOptions {
@@ -27,8 +31,13 @@ pub struct HubOptions {
     pub offline: bool,
     /// Branch, tag or commit hash to resolve (default `main`).
     pub revision: String,
-    /// Connect timeout and per-read timeout of each HTTP request (`HF_HUB_DOWNLOAD_TIMEOUT`, seconds).
+    /// Connect timeout, and the longest one HTTP exchange (head and body) may take
+    /// (`HF_HUB_DOWNLOAD_TIMEOUT`, seconds).
     pub timeout: Duration,
+    /// Longest one file may take to arrive, redirects and retries included
+    /// (`GPUPLAN_HUB_DEADLINE`, seconds; default [`DEFAULT_DEADLINE`]): a server that trickles
+    /// bytes is abandoned then.
+    pub deadline: Duration,
     /// Show a progress bar on stderr while reading several shard headers (never when stderr is not a
     /// terminal; off when `HF_HUB_DISABLE_PROGRESS_BARS=1`).
     pub progress: bool,
@@ -44,6 +53,7 @@ impl std::fmt::Debug for HubOptions {
             .field("offline", &self.offline)
             .field("revision", &self.revision)
             .field("timeout", &self.timeout)
+            .field("deadline", &self.deadline)
             .field("progress", &self.progress)
             .finish()
     }
@@ -59,7 +69,7 @@ impl HubOptions {
     /// `HF_ENDPOINT`, `HF_TOKEN` (else the file `HF_TOKEN_PATH`, default `$HF_HOME/token`),
     /// `HF_HOME` (default `$XDG_CACHE_HOME/huggingface`, else `~/.cache/huggingface`),
     /// `HF_HUB_CACHE` (or the older `HUGGINGFACE_HUB_CACHE`; default `$HF_HOME/hub`),
-    /// `HF_HUB_OFFLINE`, `HF_HUB_DOWNLOAD_TIMEOUT`, `HF_HUB_DISABLE_PROGRESS_BARS`.
+    /// `HF_HUB_OFFLINE`, `HF_HUB_DOWNLOAD_TIMEOUT`, `HF_HUB_DISABLE_PROGRESS_BARS`, and gpuplan's own `GPUPLAN_HUB_DEADLINE`.
     /// The token file is read from disk; everything else comes from `env`.
     pub fn from_env_map(env: &dyn Fn(&str) -> Option<String>) -> Self {
         let var = |name: &str| env(name).filter(|v| !v.trim().is_empty());
@@ -101,6 +111,11 @@ impl HubOptions {
             .filter(|t| t.is_finite() && *t > 0.0)
             .map(Duration::from_secs_f64)
             .unwrap_or(DEFAULT_TIMEOUT);
+        let deadline = var("GPUPLAN_HUB_DEADLINE")
+            .and_then(|t| t.trim().parse::<f64>().ok())
+            .filter(|t| t.is_finite() && *t > 0.0 && *t < 1e6)
+            .map(Duration::from_secs_f64)
+            .unwrap_or(DEFAULT_DEADLINE);
 
         HubOptions {
             endpoint,
@@ -109,6 +124,7 @@ impl HubOptions {
             offline: var("HF_HUB_OFFLINE").is_some_and(|v| is_true(&v)),
             revision: DEFAULT_REVISION.to_string(),
             timeout,
+            deadline,
             progress: !var("HF_HUB_DISABLE_PROGRESS_BARS").is_some_and(|v| is_true(&v)),
         }
     }

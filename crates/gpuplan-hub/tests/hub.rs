@@ -23,6 +23,7 @@ fn options(endpoint: &str, cache: &Path) -> HubOptions {
         offline: false,
         revision: "main".to_string(),
         timeout: Duration::from_secs(5),
+        deadline: Duration::from_secs(30),
         progress: false,
     }
 }
@@ -798,4 +799,71 @@ fn local_directories_and_files() {
         err.is_malformed() && err.to_string().contains("model.safetensors"),
         "{err}"
     );
+}
+
+#[test]
+fn trickling_hub_is_abandoned_at_the_deadline() {
+    let hub = Server::start();
+    // One byte every 300 ms: every read succeeds well within the per-read timeout.
+    hub.route(
+        "/org/trickle/resolve/main/config.json",
+        Route::trickle(vec![b' '; 10_000], Duration::from_millis(300)),
+    );
+    let cache = tempfile::tempdir().expect("tempdir");
+    let mut opts = options(&hub.url(), cache.path());
+    opts.timeout = Duration::from_secs(5);
+    opts.deadline = Duration::from_secs(2);
+    let err = fetch("org/trickle", &opts).expect_err("deadline");
+    assert!(err.is_unreachable(), "{err}");
+    let message = err.to_string();
+    assert!(
+        message.contains("GPUPLAN_HUB_DEADLINE") && message.contains("config.json"),
+        "{message}"
+    );
+}
+
+#[test]
+fn busy_hub_is_retried_after_retry_after() {
+    let hub = Server::start();
+    serve_repo(
+        &hub,
+        None,
+        "org/busy",
+        COMMIT,
+        &["main"],
+        &[("config.json", LLAMA_CONFIG.as_bytes().to_vec())],
+    );
+    hub.route_once(
+        "/org/busy/resolve/main/config.json",
+        Route::status(503).header("Retry-After", "1"),
+    );
+    let cache = tempfile::tempdir().expect("tempdir");
+    let opts = options(&hub.url(), cache.path());
+    let fetched = fetch("org/busy", &opts).expect("the retry succeeds");
+    assert!(fetched.config_json.contains("hidden_size"));
+    let tries = hub
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/org/busy/resolve/main/config.json")
+        .count();
+    assert_eq!(tries, 2);
+}
+
+#[test]
+fn retries_are_bounded() {
+    let hub = Server::start();
+    hub.route(
+        "/org/down/resolve/main/config.json",
+        Route::status(502).header("Retry-After", "0"),
+    );
+    let cache = tempfile::tempdir().expect("tempdir");
+    let opts = options(&hub.url(), cache.path());
+    let err = fetch("org/down", &opts).expect_err("still down");
+    assert!(err.to_string().contains("HTTP 502"), "{err}");
+    let tries = hub
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/org/down/resolve/main/config.json")
+        .count();
+    assert_eq!(tries, 1 + gpuplan_hub::MAX_RETRIES as usize);
 }

@@ -65,6 +65,30 @@ pub enum Error {
         message: String,
     },
 
+    /// The search is larger than the caller allows (see `SearchControl::max_candidates`).
+    #[error(
+        "the search is too large: more than {limit} candidates; narrow it (fewer GPUs, a \
+         smaller max_gpus, fewer weight formats, KV dtypes or engines, one mode)"
+    )]
+    SearchTooLarge {
+        /// The most candidates allowed.
+        limit: usize,
+    },
+
+    /// The search was stopped before it finished (cancelled, or past its deadline).
+    #[error(
+        "the search stopped before it finished because {reason} ({evaluated} of {total} \
+         candidates evaluated); narrow it (fewer GPUs, a smaller max_gpus) and retry"
+    )]
+    SearchStopped {
+        /// Why it stopped.
+        reason: &'static str,
+        /// Candidates evaluated before it stopped.
+        evaluated: usize,
+        /// Candidates of the whole search.
+        total: usize,
+    },
+
     /// The request is valid but no configuration satisfies it (exit code 1).
     #[error("no configuration satisfies the request: {reason}")]
     NoSolution {
@@ -94,6 +118,10 @@ pub enum ErrorKind {
     Hub,
     /// A valid request that no configuration satisfies (exit code 1).
     NoSolution,
+    /// The search would be larger than allowed ([`Error::SearchTooLarge`]): narrow the request.
+    SearchTooLarge,
+    /// The work was stopped before it finished (cancelled, or past its deadline).
+    Stopped,
 }
 
 impl ErrorKind {
@@ -141,6 +169,8 @@ impl Error {
                 }
             }
             Error::NoSolution { .. } => ErrorKind::NoSolution,
+            Error::SearchTooLarge { .. } => ErrorKind::SearchTooLarge,
+            Error::SearchStopped { .. } => ErrorKind::Stopped,
         }
     }
 
@@ -161,7 +191,9 @@ impl Error {
             | Error::InvalidRequest { .. }
             | Error::UnknownModel { .. }
             | Error::OfflineNotCached { .. }
-            | Error::Hardware(_) => true,
+            | Error::Hardware(_)
+            | Error::SearchTooLarge { .. } => true,
+            Error::SearchStopped { .. } => false,
             Error::HardwareCatalog(e) => !matches!(e, HardwareCatalogError::Io { .. }),
             Error::Hub(e) => {
                 e.is_not_found() || e.is_malformed() || e.is_offline() || e.is_gated() || {

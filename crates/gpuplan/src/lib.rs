@@ -30,6 +30,7 @@ pub use api::{
 };
 pub use launch::{launch_command, EmitTarget};
 pub use recommend::{
-    recommend, recommend_with, Configuration, DisaggLayout, NearMiss, Outcome, RecommendRequest,
-    Recommendation, SearchCounts,
+    recommend, recommend_controlled, recommend_with, search_size, Configuration, DisaggLayout,
+    NearMiss, Outcome, RecommendRequest, Recommendation, SearchControl, SearchCounts,
+    LARGE_SEARCH_CANDIDATES, SERVER_MAX_CANDIDATES,
 };

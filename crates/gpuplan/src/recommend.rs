@@ -21,6 +21,9 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering as AtomicOrdering};
+use std::sync::Arc;
+use std::time::Instant;
 
 use gpuplan_core::hardware::{Gpu, HardwareCatalog, Vendor};
 use gpuplan_core::memory::{plan_memory, Engine, MemoryOverheads, MemoryRequest, Parallelism};
@@ -651,6 +654,66 @@ pub fn recommend(request: &RecommendRequest) -> Result<Recommendation, Error> {
     )
 }
 
+/// Candidates beyond which a front end should warn before searching (the CLI prints the
+/// search size and shows a progress bar; the server runs the search on its heavy-work pool).
+pub const LARGE_SEARCH_CANDIDATES: usize = 20_000;
+
+/// Most candidates one search of a shared server may evaluate; larger searches are refused
+/// with [`Error::SearchTooLarge`] before any work is done.
+pub const SERVER_MAX_CANDIDATES: usize = 250_000;
+
+/// Bounds on one search: how many candidates it may evaluate, by when it must end, and a flag
+/// another thread sets to stop it. The default has no bounds.
+///
+/// The flag and the deadline are checked before each candidate, so a stopped search ends
+/// within one candidate's work per thread and returns [`Error::SearchStopped`].
+#[derive(Debug, Clone, Default)]
+pub struct SearchControl {
+    /// Refuse searches with more candidates than this ([`Error::SearchTooLarge`]).
+    pub max_candidates: Option<usize>,
+    /// Stop when this instant passes.
+    pub deadline: Option<Instant>,
+    /// Stop when this becomes true (a server sets it when the client goes away).
+    pub cancel: Option<Arc<AtomicBool>>,
+    /// Incremented once per candidate evaluated (for a progress bar).
+    pub progress: Option<Arc<AtomicUsize>>,
+}
+
+impl SearchControl {
+    /// True once the search must stop: cancelled, or past its deadline.
+    pub fn should_stop(&self) -> bool {
+        self.cancel
+            .as_ref()
+            .is_some_and(|c| c.load(AtomicOrdering::Relaxed))
+            || self.deadline.is_some_and(|d| Instant::now() >= d)
+    }
+
+    fn tick(&self) {
+        if let Some(p) = &self.progress {
+            p.fetch_add(1, AtomicOrdering::Relaxed);
+        }
+    }
+
+    fn check(&self, evaluated: usize, total: usize) -> Result<(), Error> {
+        if !self.should_stop() {
+            return Ok(());
+        }
+        let cancelled = self
+            .cancel
+            .as_ref()
+            .is_some_and(|c| c.load(AtomicOrdering::Relaxed));
+        Err(Error::SearchStopped {
+            reason: if cancelled {
+                "it was cancelled"
+            } else {
+                "it ran past its time limit"
+            },
+            evaluated,
+            total,
+        })
+    }
+}
+
 /// One point of the search space.
 #[derive(Debug, Clone, Copy)]
 struct Candidate {
@@ -690,69 +753,132 @@ pub fn recommend_with(
     hardware: &HardwareCatalog,
     profiles: &Profiles,
 ) -> Result<Recommendation, Error> {
-    request.validate()?;
-    let gpus: Vec<&Gpu> = if request.gpus.is_empty() {
-        hardware.gpus.iter().collect()
-    } else {
-        let mut v: Vec<&Gpu> = Vec::new();
-        for name in &request.gpus {
-            let g = hardware.resolve(name)?;
-            if !v.iter().any(|x| x.id == g.id) {
-                v.push(g);
-            }
-        }
-        v
-    };
-    let mut overrides: Vec<(&str, f64)> = Vec::new();
-    for (name, usd) in &request.price {
-        if !(usd.is_finite() && *usd >= 0.0) {
-            return Err(invalid_request(
-                "price",
-                format!("{name}={usd} is not a price"),
-            ));
-        }
-        overrides.push((hardware.resolve(name)?.id.as_str(), *usd));
-    }
-    let prices = gpus
-        .iter()
-        .map(|g| {
-            overrides
-                .iter()
-                .find(|(id, _)| *id == g.id)
-                .map(|(_, p)| *p)
-                .or_else(|| hardware.price(&g.id).map(|p| p.usd_per_hour))
-        })
-        .collect();
-    let checkpoint = arch.precision.headline(arch.is_moe());
-    // One architecture per weight format, built once (not per candidate).
-    let mut formats: Vec<(WeightFormat, Architecture)> = vec![(checkpoint, arch.clone())];
-    for g in &gpus {
-        for f in weight_formats_for(checkpoint, &request.allow_quant, g) {
-            if !formats.iter().any(|(x, _)| *x == f) {
-                formats.push((f, arch.with_weight_format(f)));
-            }
+    recommend_controlled(request, arch, hardware, profiles, &SearchControl::default())
+}
+
+/// [`recommend_with`] within the bounds of `control`: refused when the search is larger than
+/// `control.max_candidates`, stopped ([`Error::SearchStopped`]) when cancelled or past its
+/// deadline.
+pub fn recommend_controlled(
+    request: &RecommendRequest,
+    arch: &Architecture,
+    hardware: &HardwareCatalog,
+    profiles: &Profiles,
+    control: &SearchControl,
+) -> Result<Recommendation, Error> {
+    let searcher = Searcher::new(request, arch, hardware, profiles)?;
+    if let Some(limit) = control.max_candidates {
+        if searcher.candidate_count(limit) > limit {
+            return Err(Error::SearchTooLarge { limit });
         }
     }
-    let searcher = Searcher {
-        request,
-        slo: request.slo(),
-        load: request.load(),
-        gpus,
-        prices,
-        checkpoint,
-        formats,
-        profiles,
-        overheads: memory_overheads(),
-        max_model_len: request
-            .max_model_len
-            .unwrap_or(request.input_len.saturating_add(request.output_len)),
-    };
-    Ok(searcher.run())
+    searcher.run(control)
+}
+
+/// How many candidates [`recommend_with`] would evaluate for this request (GPU x format x
+/// engine x KV dtype x count x layout; the disaggregated pairing comes on top), without
+/// evaluating any, counted up to `cap + 1` (`usize::MAX - 1` for the exact size). Cheap: front
+/// ends call it to decide how to run the search.
+pub fn search_size(
+    request: &RecommendRequest,
+    arch: &Architecture,
+    hardware: &HardwareCatalog,
+    profiles: &Profiles,
+    cap: usize,
+) -> Result<usize, Error> {
+    Ok(Searcher::new(request, arch, hardware, profiles)?.candidate_count(cap))
+}
+
+impl<'a> Searcher<'a> {
+    fn new(
+        request: &'a RecommendRequest,
+        arch: &Architecture,
+        hardware: &'a HardwareCatalog,
+        profiles: &'a Profiles,
+    ) -> Result<Searcher<'a>, Error> {
+        request.validate()?;
+        let gpus: Vec<&Gpu> = if request.gpus.is_empty() {
+            hardware.gpus.iter().collect()
+        } else {
+            let mut v: Vec<&Gpu> = Vec::new();
+            for name in &request.gpus {
+                let g = hardware.resolve(name)?;
+                if !v.iter().any(|x| x.id == g.id) {
+                    v.push(g);
+                }
+            }
+            v
+        };
+        let mut overrides: Vec<(&str, f64)> = Vec::new();
+        for (name, usd) in &request.price {
+            if !(usd.is_finite() && *usd >= 0.0) {
+                return Err(invalid_request(
+                    "price",
+                    format!("{name}={usd} is not a price"),
+                ));
+            }
+            overrides.push((hardware.resolve(name)?.id.as_str(), *usd));
+        }
+        let prices = gpus
+            .iter()
+            .map(|g| {
+                overrides
+                    .iter()
+                    .find(|(id, _)| *id == g.id)
+                    .map(|(_, p)| *p)
+                    .or_else(|| hardware.price(&g.id).map(|p| p.usd_per_hour))
+            })
+            .collect();
+        let checkpoint = arch.precision.headline(arch.is_moe());
+        // One architecture per weight format, built once (not per candidate).
+        let mut formats: Vec<(WeightFormat, Architecture)> = vec![(checkpoint, arch.clone())];
+        for g in &gpus {
+            for f in weight_formats_for(checkpoint, &request.allow_quant, g) {
+                if !formats.iter().any(|(x, _)| *x == f) {
+                    formats.push((f, arch.with_weight_format(f)));
+                }
+            }
+        }
+        let searcher = Searcher {
+            request,
+            slo: request.slo(),
+            load: request.load(),
+            gpus,
+            prices,
+            checkpoint,
+            formats,
+            profiles,
+            overheads: memory_overheads(),
+            max_model_len: request
+                .max_model_len
+                .unwrap_or(request.input_len.saturating_add(request.output_len)),
+        };
+        Ok(searcher)
+    }
 }
 
 impl Searcher<'_> {
     fn candidates(&self) -> Vec<Candidate> {
         let mut out = Vec::new();
+        self.visit_candidates(&mut |c| {
+            out.push(c);
+            true
+        });
+        out
+    }
+
+    /// Candidates of the search, counted up to `cap + 1` (enumeration stops there).
+    fn candidate_count(&self, cap: usize) -> usize {
+        let mut n = 0usize;
+        self.visit_candidates(&mut |_| {
+            n += 1;
+            n <= cap
+        });
+        n
+    }
+
+    /// Calls `out` with every candidate, in order, until it returns false.
+    fn visit_candidates(&self, out: &mut dyn FnMut(Candidate) -> bool) {
         let kv_choices: &[KvDtypeChoice] = if self.request.kv_dtype.is_empty() {
             &[KvDtypeChoice::Auto]
         } else {
@@ -761,6 +887,12 @@ impl Searcher<'_> {
         for (gi, gpu) in self.gpus.iter().enumerate() {
             let allowed = weight_formats_for(self.checkpoint, &self.request.allow_quant, gpu);
             let counts = gpu_counts(gpu, self.request.max_gpus);
+            // Layouts depend on the model's shape (heads, layers, experts), not on its weight
+            // format: computed once per GPU.
+            let layouts_by_count: Vec<Vec<Parallelism>> = counts
+                .iter()
+                .map(|&n| parallel_layouts(&self.formats[0].1, gpu, n))
+                .collect();
             for (fi, (format, arch)) in self.formats.iter().enumerate() {
                 if !allowed.contains(format) {
                     continue;
@@ -780,9 +912,8 @@ impl Searcher<'_> {
                     // whose weights fit: pipeline-only layouts inside one scale-up domain on
                     // more GPUs than that are dominated (same node, slower, more GPUs).
                     let mut tp_count_that_fits = None;
-                    for &n in &counts {
+                    for (&n, layouts) in counts.iter().zip(&layouts_by_count) {
                         let fits_at_all = weights / f64::from(n) < usable;
-                        let layouts = parallel_layouts(arch, gpu, n);
                         let plain_tp = layouts.iter().any(|p| p.pp == 1);
                         if !plain_tp && n <= search::max_tp(gpu) && tp_count_that_fits.is_some() {
                             continue;
@@ -790,9 +921,9 @@ impl Searcher<'_> {
                         if plain_tp && fits_at_all {
                             tp_count_that_fits = Some(n);
                         }
-                        for parallelism in layouts {
+                        for &parallelism in layouts {
                             for &(kv, _) in &kvs {
-                                out.push(Candidate {
+                                let more = out(Candidate {
                                     gpu: gi,
                                     format: fi,
                                     engine,
@@ -800,13 +931,15 @@ impl Searcher<'_> {
                                     num_gpus: if fits_at_all { n } else { 0 },
                                     parallelism,
                                 });
+                                if !more {
+                                    return;
+                                }
                             }
                         }
                     }
                 }
             }
         }
-        out
     }
 
     fn spec(&self, c: &Candidate) -> DeploymentSpec<'_> {
@@ -988,16 +1121,26 @@ impl Searcher<'_> {
         }
     }
 
-    fn run(&self) -> Recommendation {
+    fn run(&self, control: &SearchControl) -> Result<Recommendation, Error> {
         let candidates = self.candidates();
+        let total = candidates.len();
         let mut notes = Vec::new();
         let mode = self.request.mode;
         let mut results: Vec<Evaluated> = Vec::new();
         if mode != ServingMode::Disagg {
             results = candidates
                 .par_iter()
-                .map(|c| self.evaluate_agg(c))
+                .map(|c| {
+                    if control.should_stop() {
+                        return Evaluated::NoFit;
+                    }
+                    let e = self.evaluate_agg(c);
+                    control.tick();
+                    e
+                })
+                .filter(|e| !matches!(e, Evaluated::NoFit))
                 .collect();
+            control.check(total, total)?;
         }
         let mut evaluated = if mode == ServingMode::Disagg {
             0
@@ -1006,7 +1149,8 @@ impl Searcher<'_> {
         };
         if mode != ServingMode::Agg {
             if self.request.estimate_performance {
-                let (n, disagg) = self.evaluate_disagg(&candidates);
+                let (n, disagg) = self.evaluate_disagg(&candidates, control);
+                control.check(evaluated + n, total)?;
                 evaluated += n;
                 results.extend(disagg);
             } else {
@@ -1101,7 +1245,7 @@ impl Searcher<'_> {
             (Some(target), Some(best)) => Some(launch_command(target, &self.request.model, best)),
             _ => None,
         };
-        Recommendation {
+        Ok(Recommendation {
             model: self.request.model.clone(),
             input_len: self.request.input_len,
             output_len: self.request.output_len,
@@ -1116,7 +1260,7 @@ impl Searcher<'_> {
             counts,
             launch,
             notes,
-        }
+        })
     }
 }
 
@@ -1195,11 +1339,25 @@ impl Searcher<'_> {
     /// Disaggregated candidates: for each GPU, format, KV dtype and engine, the prefill layouts
     /// with the most requests/s per GPU within the TTFT limit and the decode layouts with the
     /// most tokens/s per GPU, combined as xPyD units sized so both pools carry the same rate.
-    fn evaluate_disagg(&self, candidates: &[Candidate]) -> (usize, Vec<Evaluated>) {
+    fn evaluate_disagg(
+        &self,
+        candidates: &[Candidate],
+        control: &SearchControl,
+    ) -> (usize, Vec<Evaluated>) {
         let profiles: Vec<RoleProfile> = candidates
             .par_iter()
-            .filter_map(|c| self.role_profile(c))
+            .filter_map(|c| {
+                if control.should_stop() {
+                    return None;
+                }
+                let r = self.role_profile(c);
+                control.tick();
+                r
+            })
             .collect();
+        if control.should_stop() {
+            return (0, Vec::new());
+        }
         let mut groups: BTreeMap<(usize, usize, String, String), Vec<&RoleProfile>> =
             BTreeMap::new();
         for r in &profiles {
@@ -1249,7 +1407,12 @@ impl Searcher<'_> {
         let n = units.len();
         let results = units
             .par_iter()
-            .filter_map(|(p, d, y)| self.evaluate_unit(p, d, *y))
+            .filter_map(|(p, d, y)| {
+                if control.should_stop() {
+                    return None;
+                }
+                self.evaluate_unit(p, d, *y)
+            })
             .collect();
         (n, results)
     }

@@ -7,6 +7,7 @@
 use std::path::Path;
 
 use gpuplan_catalog::{closest_models, find_model};
+use gpuplan_core::limits::{name_too_long, quote};
 use gpuplan_core::model::{parse_config, Architecture};
 use gpuplan_core::quant::WeightFormat;
 use gpuplan_hub::{
@@ -93,6 +94,13 @@ impl ResolvedModel {
 /// inputs.
 pub fn resolve_model(spec: &str, opts: &ResolveOptions) -> Result<ResolvedModel, Error> {
     let spec = spec.trim();
+    // A path may be longer than a name, but not longer than the OS allows (4096 on Linux).
+    if spec.len() > 4096 {
+        return Err(Error::UnknownModel {
+            name: quote(spec),
+            suggestions: Vec::new(),
+        });
+    }
     let path = Path::new(spec);
     if !spec.is_empty() && (path.exists() || looks_like_path(spec)) {
         let fetched = load_local(path)?;
@@ -113,9 +121,15 @@ pub fn resolve_model(spec: &str, opts: &ResolveOptions) -> Result<ResolvedModel,
         }
     }
 
+    if name_too_long(spec) {
+        return Err(Error::UnknownModel {
+            name: quote(spec),
+            suggestions: Vec::new(),
+        });
+    }
     if !repo_id {
         return Err(Error::UnknownModel {
-            name: spec.to_string(),
+            name: quote(spec),
             suggestions: closest_models(spec, 5)
                 .into_iter()
                 .map(String::from)

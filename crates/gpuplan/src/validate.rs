@@ -161,11 +161,28 @@ pub fn parse_measurements(name: &str, text: &str) -> Result<Vec<MeasuredRow>, Va
     for (i, rec) in rdr.deserialize::<MeasuredRow>().enumerate() {
         let row = rec.map_err(|e| ValidateError {
             path: name.to_string(),
-            message: format!("row {}: {e}", i + 2),
+            message: csv_error_message(&e, i),
         })?;
         rows.push(row);
     }
     Ok(rows)
+}
+
+/// One numbering for a bad CSV record: its line in the file (the header is line 1), then what
+/// is wrong, without csv's own "record N (line: ...)" prefix (records count from 0 there).
+fn csv_error_message(e: &csv::Error, data_row: usize) -> String {
+    let line = e.position().map_or(data_row as u64 + 2, |p| p.line());
+    let detail = match e.kind() {
+        csv::ErrorKind::Deserialize { err, .. } => match err.field() {
+            Some(field) => format!("column {}: {}", field + 1, err.kind()),
+            None => err.kind().to_string(),
+        },
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => format!("{len} fields, but the header has {expected_len}"),
+        _ => e.to_string(),
+    };
+    format!("line {line}: {detail}")
 }
 
 fn quant_of(s: &str) -> Option<WeightFormat> {

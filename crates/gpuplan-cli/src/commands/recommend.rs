@@ -37,7 +37,7 @@ pub fn run(args: &RecommendArgs, ctx: &Context, out: &mut dyn Write) -> anyhow::
     let resolved = deployment::resolve(ctx, &args.model, None)?;
     let hardware = ctx.hardware()?;
     let profiles = deployment::profiles(args.profile.as_deref())?;
-    let recommendation = gpuplan::recommend_with(&request, &resolved.arch, &hardware, &profiles)?;
+    let recommendation = search(&request, &resolved.arch, &hardware, &profiles)?;
 
     if let Some(path) = &args.plot {
         deployment::write_file(path, &pareto_svg(&pareto_plot(&recommendation)))?;
@@ -79,6 +79,64 @@ pub fn run(args: &RecommendArgs, ctx: &Context, out: &mut dyn Write) -> anyhow::
         }
         .into())
     }
+}
+
+/// Runs the search. A large one (over [`gpuplan::LARGE_SEARCH_CANDIDATES`] candidates) is
+/// announced on stderr with its size, and shows a progress bar when stderr is a terminal.
+fn search(
+    request: &RecommendRequest,
+    arch: &Architecture,
+    hardware: &HardwareCatalog,
+    profiles: &Profiles,
+) -> anyhow::Result<Recommendation> {
+    use std::io::IsTerminal;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    let size = gpuplan::search_size(request, arch, hardware, profiles, usize::MAX - 1)?;
+    if size <= gpuplan::LARGE_SEARCH_CANDIDATES {
+        return Ok(gpuplan::recommend_with(request, arch, hardware, profiles)?);
+    }
+    // Agg and disagg each visit every candidate once.
+    let passes = if request.mode == gpuplan_core::search::ServingMode::Auto {
+        2
+    } else {
+        1
+    };
+    eprintln!(
+        "searching {size} candidates (GPU x weight format x engine x KV dtype x GPU count x \
+         layout); narrow --gpus or --max-gpus for a faster answer"
+    );
+    let progress = Arc::new(AtomicUsize::new(0));
+    let control = gpuplan::SearchControl {
+        progress: Some(Arc::clone(&progress)),
+        ..gpuplan::SearchControl::default()
+    };
+    let done = Arc::new(AtomicBool::new(false));
+    let bar_thread = std::io::stderr().is_terminal().then(|| {
+        let progress = Arc::clone(&progress);
+        let done = Arc::clone(&done);
+        std::thread::spawn(move || {
+            let bar = indicatif::ProgressBar::new((size * passes) as u64);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{bar:40} {pos}/{len} candidates, {eta} left",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            while !done.load(Ordering::Relaxed) {
+                bar.set_position(progress.load(Ordering::Relaxed) as u64);
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            bar.finish_and_clear();
+        })
+    });
+    let result = gpuplan::recommend_controlled(request, arch, hardware, profiles, &control);
+    done.store(true, Ordering::Relaxed);
+    if let Some(thread) = bar_thread {
+        let _ = thread.join();
+    }
+    Ok(result?)
 }
 
 /// The validated request: flags, then the user config's GPUs and engine, then the defaults.

@@ -6,7 +6,8 @@ use crate::args::ServeArgs;
 use crate::serve::{serve_listener, AppState};
 use crate::Context;
 
-/// Builds a multi-threaded runtime, binds `--addr`, prints the URL and serves forever.
+/// Builds a multi-threaded runtime, binds `--addr`, prints the URL and serves until SIGTERM or
+/// SIGINT, then finishes the requests in flight and returns (exit 0).
 pub fn run(args: &ServeArgs, ctx: &Context, out: &mut dyn Write) -> anyhow::Result<()> {
     let state = AppState::from_context(ctx)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -23,6 +24,11 @@ pub fn run(args: &ServeArgs, ctx: &Context, out: &mut dyn Write) -> anyhow::Resu
         )?;
         out.flush()?;
         serve_listener(listener, state).await?;
-        Ok(())
-    })
+        writeln!(out, "gpuplan serve: stopped")?;
+        out.flush()?;
+        Ok::<(), anyhow::Error>(())
+    })?;
+    // Searches still running were cancelled with their requests; do not wait on stragglers.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(5));
+    Ok(())
 }

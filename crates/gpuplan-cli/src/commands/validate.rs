@@ -19,7 +19,8 @@ const MAX_LISTED_ERRORS: usize = 10;
 /// Reads and parses a measurement CSV; errors name the file (and the row for malformed ones).
 pub(crate) fn read_measurements(path: &Path) -> anyhow::Result<Vec<MeasuredRow>> {
     let name = path.display().to_string();
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {name}"))?;
+    let text = gpuplan_catalog::read_user_file(path, gpuplan_catalog::MAX_USER_FILE_BYTES)
+        .with_context(|| format!("cannot read {name}"))?;
     let rows = parse_measurements(&name, &text).map_err(|e| anyhow!("malformed CSV {e}"))?;
     if rows.is_empty() {
         return Err(anyhow!(

@@ -17,7 +17,7 @@ use gpuplan::estimate::{
     engine_default_kv, estimate_deployment, DeploymentEstimate, DeploymentSpec,
 };
 use gpuplan::validate::{parse_measurements, validate_with_catalog, ValidationReport};
-use gpuplan::{launch_command, EmitTarget, RecommendRequest, Recommendation};
+use gpuplan::{launch_command, EmitTarget, RecommendRequest, Recommendation, SearchControl};
 use gpuplan_core::hardware::Gpu;
 use gpuplan_core::memory::{plan_memory, Engine, MemoryPlan, MemoryRequest};
 use gpuplan_core::model::Architecture;
@@ -66,7 +66,13 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
                 single.insert(key.clone(), value.clone());
                 if let Err(e) = serde_json::from_value::<T>(serde_json::Value::Object(single)) {
                     let message = e.to_string();
-                    let message = if message.starts_with("unknown field") {
+                    let message = if message.contains("untagged enum") {
+                        // serde names the Rust type; say what the field takes instead.
+                        format!(
+                            "field `{key}`: expected a number, \"max\", or a list of those \
+                             (see /api/openapi.json)"
+                        )
+                    } else if message.starts_with("unknown field") {
                         message
                     } else {
                         format!("field `{key}`: {message}")
@@ -217,6 +223,10 @@ pub struct Health {
     pub version: &'static str,
     /// Architectures in the look-up cache.
     pub cached_models: usize,
+    /// Recommend searches running now.
+    pub searches_running: usize,
+    /// Searches stopped before they finished (client gone, time limit) since the start.
+    pub searches_stopped: usize,
 }
 
 /// `GET /healthz`: liveness.
@@ -225,6 +235,8 @@ pub async fn healthz(State(state): State<AppState>) -> Json<Health> {
         status: "ok",
         version: env!("CARGO_PKG_VERSION"),
         cached_models: state.cached_models(),
+        searches_running: state.searches_running(),
+        searches_stopped: state.searches_stopped(),
     })
 }
 
@@ -661,12 +673,25 @@ pub async fn recommend(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<RecommendResponse>, ApiError> {
     let body: RecommendBody = parse_json(&body?)?;
-    blocking(move || recommend_one(&state, &body))
-        .await
-        .map(Json)
+    // Dropped with this future: when the time limit answers 503 or the client goes away, the
+    // search sees the flag and stops.
+    let cancel = super::CancelOnDrop::new();
+    let control = SearchControl {
+        max_candidates: Some(gpuplan::SERVER_MAX_CANDIDATES),
+        deadline: Some(std::time::Instant::now() + super::REQUEST_TIME_LIMIT),
+        cancel: Some(Arc::clone(&cancel.0)),
+        progress: None,
+    };
+    let answer = blocking(move || recommend_one(&state, &body, &control)).await;
+    drop(cancel);
+    answer.map(Json)
 }
 
-fn recommend_one(state: &AppState, body: &RecommendBody) -> Result<RecommendResponse, ApiError> {
+fn recommend_one(
+    state: &AppState,
+    body: &RecommendBody,
+    control: &SearchControl,
+) -> Result<RecommendResponse, ApiError> {
     if body.top == 0 || body.top > MAX_TOP {
         return Err(ApiError::invalid(
             "top",
@@ -686,13 +711,23 @@ fn recommend_one(state: &AppState, body: &RecommendBody) -> Result<RecommendResp
     let request = body.to_request();
     request.validate()?;
     let arch: Arc<Architecture> = state.resolve_model(&body.model)?;
-    let recommendation = gpuplan::recommend_with(
+    let profiles = gpuplan_catalog::profiles::embedded_profiles();
+    let size = gpuplan::search_size(
         &request,
         &arch,
         state.hardware(),
-        gpuplan_catalog::profiles::embedded_profiles(),
+        profiles,
+        gpuplan::SERVER_MAX_CANDIDATES,
     )
     .map_err(|e| ApiError::from(e).rename_field("gpu", "gpus"))?;
+    if size > gpuplan::SERVER_MAX_CANDIDATES {
+        return Err(ApiError::from(gpuplan::Error::SearchTooLarge {
+            limit: gpuplan::SERVER_MAX_CANDIDATES,
+        }));
+    }
+    let recommendation = state.run_search(size, || {
+        gpuplan::recommend_controlled(&request, &arch, state.hardware(), profiles, control)
+    })?;
     let emit = request.emit.unwrap_or(EmitTarget::Vllm);
     let launch_commands = recommendation
         .configurations

@@ -15,6 +15,9 @@ use gpuplan_core::hardware::HardwareError;
 use gpuplan_core::memory::{MemoryError, ParallelismError};
 use serde::Serialize;
 
+/// Longest `error` text of a response, characters (the rest is cut, saying how much).
+pub const MAX_ERROR_MESSAGE_CHARS: usize = 1000;
+
 /// A failed API request: the HTTP status and the JSON error body.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiError {
@@ -95,6 +98,22 @@ impl ApiError {
         }
     }
 
+    /// A 429: every slot for large searches is taken; the response carries `Retry-After`.
+    pub fn busy(candidates: usize) -> Self {
+        ApiError {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            message: format!(
+                "the server is busy with other large searches; this one ({candidates} \
+                 candidates) can run when one ends: retry after {} s, or narrow it (fewer GPUs, \
+                 a smaller max_gpus) to under {} candidates",
+                super::BUSY_RETRY_AFTER_S,
+                gpuplan::LARGE_SEARCH_CANDIDATES
+            ),
+            field: None,
+            suggestions: Vec::new(),
+        }
+    }
+
     /// A 500: a bug or a broken server setup, never the request's fault.
     pub fn internal(message: impl Into<String>) -> Self {
         ApiError {
@@ -129,12 +148,25 @@ impl std::error::Error for ApiError {}
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        // Bounded: serde's messages quote the offending value, which may be huge.
+        let message = crate::bound_message(&self.message, MAX_ERROR_MESSAGE_CHARS);
+        let field = self
+            .field
+            .as_deref()
+            .map(|f| crate::bound_message(f, gpuplan_core::limits::QUOTE_CHARS));
         let body = ErrorBody {
-            error: &self.message,
-            field: self.field.as_deref(),
+            error: &message,
+            field: field.as_deref(),
             suggestions: &self.suggestions,
         };
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if self.status == StatusCode::TOO_MANY_REQUESTS {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(super::BUSY_RETRY_AFTER_S),
+            );
+        }
+        response
     }
 }
 
@@ -189,6 +221,13 @@ impl From<gpuplan::Error> for ApiError {
             },
             K::Catalog => ApiError::internal(format!("server GPU catalog: {message}")),
             K::InvalidRequest | K::UnknownGpu => ApiError::invalid("body", message),
+            K::SearchTooLarge => ApiError::invalid("max_gpus", message),
+            K::Stopped => ApiError {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                message,
+                field: None,
+                suggestions: Vec::new(),
+            },
             _ => ApiError::internal(message),
         }
     }

@@ -78,8 +78,9 @@ fn errors() -> Value {
         "400": error("The body is not valid JSON (or not UTF-8)."),
         "413": error("The body is larger than the limit (1 MiB; 10 MiB for /api/validate)."),
         "422": error("A field holds an unusable value: wrong type, unknown field, unknown model or GPU (with suggestions), impossible parallel layout. `field` names it."),
+        "429": error("Every slot for large searches (over 20,000 candidates) is taken; retry after the `Retry-After` header's seconds."),
         "502": error("The Hugging Face Hub could not be reached for a model outside the catalog."),
-        "503": error("The request ran past the 30 s time limit."),
+        "503": error("The request ran past the 30 s time limit (its work is stopped)."),
     })
 }
 
@@ -540,7 +541,9 @@ fn schemas() -> Value {
             "properties": {
                 "status": enumeration(&["ok"], "Always ok."),
                 "version": string("gpuplan version."),
-                "cached_models": integer("Architectures in the look-up cache.")
+                "cached_models": integer("Architectures in the look-up cache."),
+                "searches_running": integer("Recommend searches running now."),
+                "searches_stopped": integer("Searches stopped before they finished (client gone, time limit) since the start.")
             }
         },
         "Model": {

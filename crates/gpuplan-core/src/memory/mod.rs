@@ -128,8 +128,11 @@ pub struct StageMemory {
     pub num_layers: u32,
     /// Weights on one GPU of this stage, GiB.
     pub weights_gib: f64,
-    /// KV pool on one GPU of this stage, GiB (negative when weights and overheads do not fit).
+    /// KV pool on one GPU of this stage, GiB (0 when weights and overheads leave no room).
     pub kv_pool_gib: f64,
+    /// How far weights and overheads alone exceed the engine's budget on one GPU of this
+    /// stage, GiB (0 when they fit; then the rest is the KV pool).
+    pub kv_pool_shortfall_gib: f64,
     /// KV bytes per token if every caching layer kept every token (what vLLM divides the pool by
     /// to report "GPU KV cache size"), on one GPU.
     pub kv_cache_bytes_per_token: f64,
@@ -406,7 +409,8 @@ fn plan_without_advice(
             stage: i as u32,
             num_layers: range.len() as u32,
             weights_gib,
-            kv_pool_gib: pool_gib,
+            kv_pool_gib: pool_gib.max(0.0),
+            kv_pool_shortfall_gib: (-pool_gib).max(0.0),
             kv_cache_bytes_per_token: per_token,
             kv_by_span,
             state_bytes_per_request: state,
@@ -534,7 +538,7 @@ fn finish(mut plan: MemoryPlan, arch: &Architecture) -> MemoryPlan {
             let need = s.kv_bytes_per_request(plan.max_model_len, block) / BYTES_PER_GIB;
             let have = rounded_pool_bytes(s, block) / BYTES_PER_GIB;
             if s.kv_pool_gib <= 0.0 {
-                need - s.kv_pool_gib
+                need + s.kv_pool_shortfall_gib
             } else {
                 (need - have).max(0.0)
             }
@@ -737,7 +741,7 @@ fn advise(req: &MemoryRequest, overheads: &MemoryOverheads, plan: &MemoryPlan) -
     let worst_pool = plan
         .stages
         .iter()
-        .map(|s| s.kv_pool_gib)
+        .map(|s| s.kv_pool_gib - s.kv_pool_shortfall_gib)
         .fold(f64::INFINITY, f64::min);
     if worst_pool <= 0.0 {
         advice.push(format!(

@@ -7,7 +7,7 @@
 mod parse;
 mod quantcfg;
 
-pub use parse::{parse_config, ModelError};
+pub use parse::{parse_config, replace_non_json_numbers, ModelError};
 pub use quantcfg::{parse_weight_precision, WeightPrecision};
 
 use crate::quant::{KvDtype, WeightFormat};

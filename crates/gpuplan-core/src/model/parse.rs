@@ -304,9 +304,18 @@ pub fn parse_config(
             format!("{kv_heads} KV heads exceed {heads} attention heads"),
         ));
     }
-    let head_dim = cfg
-        .opt_pos(&["head_dim", "attention_head_dim"], MAX_HIDDEN)?
-        .unwrap_or(hidden / heads);
+    let explicit_head_dim = cfg.opt_pos(&["head_dim", "attention_head_dim"], MAX_HIDDEN)?;
+    if explicit_head_dim.is_none() && hidden % heads != 0 && cfg.opt_u(&["kv_lora_rank"])?.is_none()
+    {
+        return Err(cfg.err(
+            "num_attention_heads",
+            format!(
+                "hidden_size {hidden} is not divisible by num_attention_heads {heads} and no \
+                 head_dim is given; set head_dim"
+            ),
+        ));
+    }
+    let head_dim = explicit_head_dim.unwrap_or(hidden / heads);
     if head_dim == 0 {
         return Err(cfg.err(
             "head_dim",
@@ -408,6 +417,27 @@ pub fn parse_config(
         ],
         MAX_EXPERTS,
     )?;
+    let experts_keys = [
+        "num_local_experts",
+        "num_experts",
+        "n_routed_experts",
+        "moe_num_experts",
+    ];
+    if num_experts.is_none() && top_k.is_some() {
+        if let Some(key) = experts_keys
+            .iter()
+            .find(|k| cfg.get(k).and_then(Value::as_u64) == Some(0))
+        {
+            return Err(cfg.err(
+                key,
+                format!(
+                    "0 experts, but {} experts are routed per token: a mixture-of-experts \
+                     model needs at least one expert",
+                    top_k.unwrap_or(0)
+                ),
+            ));
+        }
+    }
     if let (Some(e), Some(k)) = (num_experts, top_k) {
         if k > e {
             return Err(cfg.err(
@@ -644,6 +674,18 @@ pub fn parse_config(
 
     // --- Build layers ---
     let kv_lora = cfg.opt_pos(&["kv_lora_rank"], MAX_HIDDEN)?;
+    let mla_keys = ["q_lora_rank", "qk_rope_head_dim", "qk_nope_head_dim"];
+    if cfg.get("kv_lora_rank").and_then(Value::as_u64) == Some(0)
+        && mla_keys
+            .iter()
+            .any(|k| cfg.get(k).and_then(Value::as_u64).is_some_and(|v| v > 0))
+    {
+        return Err(cfg.err(
+            "kv_lora_rank",
+            "is 0, but the config describes multi-head latent attention (qk_rope_head_dim, \
+             q_lora_rank): the latent KV rank must be at least 1",
+        ));
+    }
     let is_mla = kv_lora.is_some() && model_type != "deepseek_v4";
     let mut layers = Vec::with_capacity(num_layers as usize);
     for i in 0..num_layers as usize {
@@ -949,8 +991,9 @@ pub fn parse_config(
 }
 
 /// Python's json writes `Infinity`, `-Infinity` and `NaN`, which real `config.json` files contain
-/// (Nemotron-H's `time_step_limit`). Replace them, outside strings, with `null`.
-fn replace_non_json_numbers(s: &str) -> std::borrow::Cow<'_, str> {
+/// (Nemotron-H's `time_step_limit`). Replace them, outside strings, with `null`: a field that is
+/// infinite or not a number is read as absent (an infinite `sliding_window` is no window).
+pub fn replace_non_json_numbers(s: &str) -> std::borrow::Cow<'_, str> {
     if !s.contains("Infinity") && !s.contains("NaN") {
         return std::borrow::Cow::Borrowed(s);
     }

@@ -306,11 +306,24 @@ pub fn parse_weight_precision(
         "mxfp4" => Some(WeightFormat::Mxfp4),
         "awq" | "gptq" | "awq_marlin" | "gptq_marlin" | "auto-round" | "autoround" => {
             let bits = q.get("bits").and_then(Value::as_u64).unwrap_or(4);
-            Some(if bits <= 4 {
-                WeightFormat::Int4
-            } else {
-                WeightFormat::Int8
-            })
+            match bits {
+                4 => Some(WeightFormat::Int4),
+                8 => Some(WeightFormat::Int8),
+                2 | 3 => {
+                    notes.push(format!(
+                        "{method} with {bits}-bit weights: counted at 4 bits (the narrowest \
+                         integer format gpuplan models), an overestimate"
+                    ));
+                    Some(WeightFormat::Int4)
+                }
+                other => {
+                    notes.push(format!(
+                        "{method} with bits = {other} is not a width engines run (2, 3, 4 or \
+                         8): weights counted at {base}"
+                    ));
+                    None
+                }
+            }
         }
         "bitsandbytes" => {
             if q.get("load_in_8bit").and_then(Value::as_bool) == Some(true) {

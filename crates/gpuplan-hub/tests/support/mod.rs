@@ -3,7 +3,7 @@
 
 #![allow(dead_code)]
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
@@ -26,6 +26,9 @@ pub enum Behavior {
     Stall,
     /// Announce `Content-Length: declared` but send only the body, then close.
     Truncate { declared: usize },
+    /// Send the response one byte every `every` (head included), as a server that never quite
+    /// stalls.
+    Trickle { every: Duration },
 }
 
 /// A canned answer.
@@ -67,6 +70,13 @@ impl Route {
         }
     }
 
+    pub fn trickle(body: impl Into<Vec<u8>>, every: Duration) -> Self {
+        Route {
+            behavior: Behavior::Trickle { every },
+            ..Route::ok(body)
+        }
+    }
+
     pub fn header(mut self, name: &str, value: &str) -> Self {
         self.headers.push((name.to_string(), value.to_string()));
         self
@@ -95,6 +105,8 @@ impl Request {
 pub struct Server {
     pub addr: SocketAddr,
     routes: Arc<Mutex<HashMap<String, Route>>>,
+    /// Answers given once each, in order, before `routes` is consulted.
+    queued: Arc<Mutex<HashMap<String, VecDeque<Route>>>>,
     log: Arc<Mutex<Vec<Request>>>,
 }
 
@@ -104,6 +116,7 @@ impl Server {
         let server = Server {
             addr: listener.local_addr().expect("local addr"),
             routes: Arc::default(),
+            queued: Arc::default(),
             log: Arc::default(),
         };
         let shared = server.clone();
@@ -131,6 +144,16 @@ impl Server {
             .lock()
             .expect("routes")
             .insert(path.to_string(), route);
+    }
+
+    /// Answers the next request for `path` with `route`, once (before its [`Server::route`]).
+    pub fn route_once(&self, path: &str, route: Route) {
+        self.queued
+            .lock()
+            .expect("queued")
+            .entry(path.to_string())
+            .or_default()
+            .push_back(route);
     }
 
     pub fn requests(&self) -> Vec<Request> {
@@ -171,7 +194,13 @@ impl Server {
             headers,
         };
         self.log.lock().expect("log").push(request.clone());
-        let route = self.routes.lock().expect("routes").get(&path).cloned();
+        let once = self
+            .queued
+            .lock()
+            .expect("queued")
+            .get_mut(&path)
+            .and_then(VecDeque::pop_front);
+        let route = once.or_else(|| self.routes.lock().expect("routes").get(&path).cloned());
         let route =
             route.unwrap_or_else(|| Route::status(404).header("X-Error-Code", "EntryNotFound"));
         respond(stream, &request, route);
@@ -195,6 +224,26 @@ fn respond(mut stream: TcpStream, request: &Request, route: Route) {
             let _ = stream.write_all(head.as_bytes());
             let _ = stream.write_all(&body);
             let _ = stream.flush();
+            return;
+        }
+        Behavior::Trickle { every } => {
+            let whole = format!(
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n{}\r\n",
+                body.len(),
+                header_lines(&headers)
+            );
+            let mut bytes = whole.into_bytes();
+            bytes.extend_from_slice(&body);
+            for byte in bytes {
+                if stream
+                    .write_all(&[byte])
+                    .and_then(|()| stream.flush())
+                    .is_err()
+                {
+                    return;
+                }
+                std::thread::sleep(every);
+            }
             return;
         }
         Behavior::Normal => {}
