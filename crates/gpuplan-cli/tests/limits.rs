@@ -221,6 +221,17 @@ fn no_negative_number_in_json_output() {
             "256",
             "--json",
         ][..],
+        // Nothing meets a 1 ms TTFT: the near misses and frontier carry no negative room.
+        &[
+            "recommend",
+            "--model",
+            "meta-llama/Llama-3.1-70B",
+            "--gpus",
+            "H100",
+            "--max-ttft-ms",
+            "1",
+            "--json",
+        ][..],
     ] {
         let out = run(home.path(), args);
         let mut found = Vec::new();

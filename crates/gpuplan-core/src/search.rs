@@ -199,7 +199,8 @@ impl Metrics {
 }
 
 /// Spare room on each SLO as a fraction of its limit: 0.2 means 20% below a maximum (or above a
-/// minimum); `None` where no limit was set. Negative values mean the constraint is missed.
+/// minimum); `None` where no limit was set. Never negative: 0 when the constraint is met exactly
+/// or missed (by how much a miss is, the configuration's [`SloViolation::miss_factor`] says).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Headroom {
     /// (max_ttft_ms - TTFT) / max_ttft_ms.
@@ -301,14 +302,14 @@ impl Slo {
 
     /// Spare room on each constraint.
     pub fn headroom(&self, m: &Metrics) -> Headroom {
-        let below = |limit: Option<f64>, actual: f64| limit.map(|l| (l - actual) / l);
+        let below = |limit: Option<f64>, actual: f64| limit.map(|l| ((l - actual) / l).max(0.0));
         Headroom {
             ttft_headroom: below(self.max_ttft_ms, m.time_to_first_token_ms),
             itl_headroom: below(self.max_itl_ms, m.inter_token_latency_ms),
             e2e_headroom: below(self.max_e2e_ms, m.end_to_end_latency_ms),
             throughput_headroom: self
                 .min_throughput_tok_s
-                .map(|l| (m.output_throughput_tok_s - l) / l),
+                .map(|l| ((m.output_throughput_tok_s - l) / l).max(0.0)),
         }
     }
 }
@@ -753,7 +754,8 @@ mod tests {
         assert_eq!(v[1].constraint, SloConstraint::MaxItlMs);
         assert!((v[0].miss_factor - 100.0).abs() < 1e-9);
         let h = slo.headroom(&metrics(1.0, 100.0, 1000.0));
-        assert!(h.ttft_headroom.unwrap_or(0.0) < 0.0);
+        // Missed: no room (the violation says by how much), never a negative share.
+        assert_eq!(h.ttft_headroom, Some(0.0));
         assert_eq!(h.e2e_headroom, None);
     }
 

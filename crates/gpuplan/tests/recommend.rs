@@ -333,3 +333,71 @@ fn invalid_requests_are_usage_errors() {
     let gpu = RecommendRequest::new("meta-llama/Llama-3.1-8B").gpus(["H1000000"]);
     assert!(recommend(&gpu).is_err());
 }
+
+/// The search's bounds: its size is known before it runs, a budget refuses it, a raised flag
+/// or a passed deadline stops it, and progress counts every candidate.
+#[test]
+fn search_control_bounds_the_search() {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    let request = RecommendRequest::new("meta-llama/Llama-3.1-8B")
+        .gpus(["H100", "A100"])
+        .concurrency(8);
+    let arch = gpuplan::resolve_model(&request.model, &request.resolve)
+        .expect("catalog model")
+        .arch;
+    let hardware = gpuplan::catalog::hardware::embedded_hardware();
+    let profiles = gpuplan::catalog::profiles::embedded_profiles();
+    let size =
+        gpuplan::search_size(&request, &arch, hardware, profiles, usize::MAX - 1).expect("size");
+    assert!(size > 10, "{size}");
+    assert_eq!(
+        gpuplan::search_size(&request, &arch, hardware, profiles, 5).expect("capped"),
+        6
+    );
+
+    let progress = Arc::new(AtomicUsize::new(0));
+    let control = gpuplan::SearchControl {
+        progress: Some(Arc::clone(&progress)),
+        ..gpuplan::SearchControl::default()
+    };
+    let done = gpuplan::recommend_controlled(&request, &arch, hardware, profiles, &control)
+        .expect("unbounded search");
+    assert_eq!(done.counts.evaluated, size);
+    assert_eq!(progress.load(Ordering::Relaxed), size);
+
+    let budget = gpuplan::SearchControl {
+        max_candidates: Some(size - 1),
+        ..gpuplan::SearchControl::default()
+    };
+    let err = gpuplan::recommend_controlled(&request, &arch, hardware, profiles, &budget)
+        .expect_err("over budget");
+    assert!(
+        matches!(err, gpuplan::Error::SearchTooLarge { .. }),
+        "{err}"
+    );
+    assert_eq!(err.exit_code(), gpuplan::EXIT_USAGE);
+
+    let cancelled = gpuplan::SearchControl {
+        cancel: Some(Arc::new(AtomicBool::new(true))),
+        progress: Some(Arc::new(AtomicUsize::new(0))),
+        ..gpuplan::SearchControl::default()
+    };
+    let err = gpuplan::recommend_controlled(&request, &arch, hardware, profiles, &cancelled)
+        .expect_err("cancelled");
+    assert!(err.to_string().contains("cancelled"), "{err}");
+    let evaluated = cancelled
+        .progress
+        .as_ref()
+        .map(|p| p.load(Ordering::Relaxed));
+    assert_eq!(evaluated, Some(0));
+
+    let late = gpuplan::SearchControl {
+        deadline: Some(std::time::Instant::now()),
+        ..gpuplan::SearchControl::default()
+    };
+    let err = gpuplan::recommend_controlled(&request, &arch, hardware, profiles, &late)
+        .expect_err("past its deadline");
+    assert!(err.to_string().contains("time limit"), "{err}");
+}
