@@ -3,8 +3,8 @@
 //! Chromium dumps: the ranked table rows, the Pareto plot SVG, the memory breakdown and the
 //! launch command are there, and the page logged nothing to the console.
 //!
-//! Needs Debian's `chromium` package (`apt-get install chromium`). Set
-//! `GPUPLAN_SKIP_BROWSER_TESTS=1` to skip where no browser can be installed. Set
+//! Needs Debian's `chromium` package (`apt-get install chromium`); without it these tests are
+//! skipped with a notice line, unless `CI` is set (then they fail). Set
 //! `GPUPLAN_UI_SCREENSHOT=/path/ui.png` to also save a screenshot of the page.
 
 mod chromium;

@@ -13,7 +13,10 @@ mod resolve;
 pub mod validate;
 
 pub use error::{Error, EXIT_NO_SOLUTION, EXIT_OK, EXIT_USAGE};
-pub use resolve::{resolve_model, source, ResolveOptions, ResolvedModel};
+pub use resolve::{
+    resolve_inline_config, resolve_model, source, ResolveOptions, ResolvedModel,
+    MAX_INLINE_CONFIG_BYTES,
+};
 
 /// The crates this facade is built on, for front ends that need their types.
 pub use gpuplan_catalog as catalog;
@@ -29,6 +32,6 @@ pub use api::{
 };
 pub use launch::{launch_command, EmitTarget};
 pub use recommend::{
-    recommend, recommend_with, Configuration, DisaggLayout, NearMiss, Outcome, RecommendRequest,
-    Recommendation, SearchCounts,
+    recommend, recommend_with, AllowQuant, Configuration, DisaggLayout, NearMiss, Outcome,
+    RecommendRequest, Recommendation, SearchCounts,
 };
