@@ -13,7 +13,7 @@ use gpuplan_core::memory::{plan_memory, Engine, MemoryRequest};
 use gpuplan_core::model::Architecture;
 use gpuplan_core::perf::Profiles;
 use gpuplan_core::quant::{KvDtype, KvDtypeChoice};
-use gpuplan_core::search::Load;
+use gpuplan_core::search::{Load, Objective};
 
 use super::deployment::{self, DEFAULT_GPU_MEMORY_UTILIZATION};
 use super::{write_json, write_table};
@@ -758,6 +758,41 @@ fn winner_curve(
     })
 }
 
+/// The column the ranking is by, for an objective.
+fn objective_column(objective: Objective) -> &'static str {
+    match objective {
+        Objective::Cost => "usd_per_million_output_tokens",
+        Objective::Throughput => "output_throughput_tok_s_per_gpu",
+        Objective::Latency => "time_to_first_token_ms",
+    }
+}
+
+/// The table with the column it is ranked by moved right after the configuration (GPU, layout,
+/// engine, formats), so that it is in view on a narrow page without scrolling, its header
+/// marked "(ranked)".
+fn ranked_first(mut table: Table, objective: Objective) -> Table {
+    let key = objective_column(objective);
+    let Some(from) = table.columns.iter().position(|c| c.key == key) else {
+        return table;
+    };
+    let to = table
+        .columns
+        .iter()
+        .position(|c| c.key == "quant")
+        .map_or(1, |quant| quant + 1)
+        .min(from);
+    let mut column = table.columns.remove(from);
+    column.header = format!("{} (ranked)", column.header);
+    table.columns.insert(to, column);
+    for row in &mut table.rows {
+        if from < row.len() {
+            let cell = row.remove(from);
+            row.insert(to.min(row.len()), cell);
+        }
+    }
+    table
+}
+
 /// The launch command the report shows: `--emit`'s, else the best configuration's own engine.
 fn report_launch(rec: &Recommendation) -> Option<String> {
     if rec.launch.is_some() {
@@ -834,7 +869,7 @@ fn html(
         ),
     ]);
     let ranked = if rec.is_satisfied() {
-        ranked_table(rec, true, view)
+        ranked_first(ranked_table(rec, true, view), rec.objective)
     } else {
         near_miss_table(rec, true, view)
     };
@@ -862,5 +897,48 @@ fn html(
         latency: winner_curve(rec, request, arch, hardware, profiles),
         launch_command: report_launch(rec),
         notes,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_ranked_by_column_follows_the_configuration() {
+        let columns = vec![
+            Column::new("rank", "#", ValueKind::Count),
+            Column::new("gpu", "GPU", ValueKind::Text),
+            Column::new("quant", "Weights/KV", ValueKind::Text),
+            Column::new("time_to_first_token_ms", "TTFT", ValueKind::Ms),
+            Column::new(
+                "usd_per_million_output_tokens",
+                "$/Mtok",
+                ValueKind::UsdPerMillionTokens,
+            ),
+        ];
+        let mut table = Table::new(columns);
+        table.push_row(vec![
+            1.into(),
+            "h100".into(),
+            "bf16/bf16".into(),
+            500.0.into(),
+            0.25.into(),
+        ]);
+        let table = ranked_first(table, Objective::Cost);
+        let keys: Vec<&str> = table.columns.iter().map(|c| c.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "rank",
+                "gpu",
+                "quant",
+                "usd_per_million_output_tokens",
+                "time_to_first_token_ms"
+            ]
+        );
+        assert_eq!(table.columns[3].header, "$/Mtok (ranked)");
+        assert_eq!(table.rows[0][3], Cell::from(0.25));
+        assert_eq!(table.rows[0][4], Cell::from(500.0));
     }
 }
