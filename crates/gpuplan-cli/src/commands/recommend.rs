@@ -439,8 +439,9 @@ fn ranked_table(rec: &Recommendation, human: bool, view: View) -> Table {
 fn near_miss_table(rec: &Recommendation, human: bool, view: View) -> Table {
     // For people, what was missed matters more than prices and sizes: those are left out so
     // that the misses have room.
-    const HUMAN_LEFT_OUT: [&str; 4] = [
+    const HUMAN_LEFT_OUT: [&str; 5] = [
         "replicas",
+        "concurrency",
         "output_throughput_tok_s_per_gpu",
         "usd_per_hour",
         "usd_per_million_output_tokens",
