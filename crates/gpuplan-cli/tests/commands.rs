@@ -1040,6 +1040,58 @@ fn gpus_filter_by_vendor_and_memory() {
     );
     let bad = run(home.path(), &["gpus", "--vendor", "acme"]);
     bad.expect_code(2);
+    // GPUs people plan on every day are in the catalog, with sourced specs.
+    let value = run(
+        home.path(),
+        &[
+            "gpus",
+            "RTX 3090",
+            "RTX A6000",
+            "A40",
+            "A30",
+            "L20",
+            "H800",
+            "A800",
+            "MI210",
+            "--json",
+        ],
+    )
+    .json();
+    let ids: Vec<&str> = value
+        .as_array()
+        .expect("rows")
+        .iter()
+        .filter_map(|r| r["id"].as_str())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "rtx_3090",
+            "rtx_a6000",
+            "a40",
+            "a30",
+            "l20",
+            "h800",
+            "a800_sxm_80",
+            "mi210"
+        ]
+    );
+    // A vLLM log naming the GPU 'rtx_3090' can be planned.
+    let output = run(
+        home.path(),
+        &[
+            "memory",
+            "--model",
+            "meta-llama/Llama-3.1-8B",
+            "--gpu",
+            "rtx_3090",
+            "--tp",
+            "1",
+            "--max-model-len",
+            "4096",
+        ],
+    );
+    output.expect_code(0);
 }
 
 #[test]
