@@ -88,6 +88,16 @@ fn shared_url_fills_the_form_runs_and_renders() {
     );
     // The share link carries the inputs.
     assert!(dom.contains("max_itl_ms=50"), "share link");
+    // A private model can be pasted or uploaded as config.json.
+    assert!(
+        dom.contains("id=\"config\"") && dom.contains("id=\"config-file\""),
+        "config.json box"
+    );
+    // The notes are on the page: planned as the checkpoint is, with what requantizing saves.
+    assert!(
+        dom.contains("planned in the checkpoint"),
+        "requantization note"
+    );
 
     let console = run.console_lines();
     assert!(
