@@ -233,8 +233,8 @@ mod tests {
     #[test]
     fn embedded_data_parses_and_validates() {
         let catalog = parse_embedded().expect("embedded catalog must parse and validate");
-        assert_eq!(catalog.gpus.len(), 33);
-        assert_eq!(embedded_hardware().gpus.len(), 33);
+        assert_eq!(catalog.gpus.len(), 41);
+        assert_eq!(embedded_hardware().gpus.len(), 41);
     }
 
     #[test]
@@ -270,7 +270,7 @@ mod tests {
             assert_eq!(gpu.peak.bf16_tflops, bf16, "{id} bf16");
             count += 1;
         }
-        assert_eq!(count, 33);
+        assert_eq!(count, 41);
         assert_eq!(count, catalog().gpus.len());
     }
 
@@ -538,7 +538,7 @@ as_of = "2026-06-01"
         assert_eq!(mine.peak_tflops(ComputeDtype::Fp8), Some(600.0));
         assert_eq!(catalog.price("h100_sxm").unwrap().usd_per_hour, 2.0);
         assert_eq!(catalog.price("my_card").unwrap().usd_per_hour, 0.5);
-        assert_eq!(catalog.gpus.len(), 34);
+        assert_eq!(catalog.gpus.len(), 42);
         // The embedded catalog is not affected.
         assert_eq!(
             embedded_hardware()

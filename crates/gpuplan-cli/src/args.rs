@@ -9,7 +9,8 @@ use std::path::PathBuf;
 
 use clap::builder::FalseyValueParser;
 use clap::{Args, Parser, Subcommand};
-use gpuplan::EmitTarget;
+use gpuplan::{AllowQuant, EmitTarget};
+use gpuplan_core::hardware::Vendor;
 use gpuplan_core::memory::Engine;
 use gpuplan_core::quant::{KvDtypeChoice, WeightFormat};
 use gpuplan_core::search::{Objective, ServingMode};
@@ -54,6 +55,7 @@ pub struct GlobalArgs {
     #[arg(
         long,
         global = true,
+        help_heading = "Global",
         value_enum,
         value_name = "FORMAT",
         env = "GPUPLAN_FORMAT"
@@ -61,23 +63,41 @@ pub struct GlobalArgs {
     pub format: Option<OutputFormat>,
 
     /// Shorthand for `--format json`.
-    #[arg(long, global = true, env = "GPUPLAN_JSON", value_parser = FalseyValueParser::new())]
+    #[arg(long, global = true, help_heading = "Global", env = "GPUPLAN_JSON", value_parser = FalseyValueParser::new())]
     pub json: bool,
 
     /// GPU / price overrides: a TOML file of `[[gpu]]` and `[[price]]` entries.
-    #[arg(long, global = true, value_name = "FILE", env = "GPUPLAN_CATALOG")]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global",
+        value_name = "FILE",
+        env = "GPUPLAN_CATALOG"
+    )]
     pub catalog: Option<PathBuf>,
 
     /// Never use the network: local paths, the embedded catalog and the Hugging Face cache only.
-    #[arg(long, global = true, env = "GPUPLAN_OFFLINE", value_parser = FalseyValueParser::new())]
+    #[arg(long, global = true, help_heading = "Global", env = "GPUPLAN_OFFLINE", value_parser = FalseyValueParser::new())]
     pub offline: bool,
 
     /// Hugging Face branch, tag or commit of the model [default: main].
-    #[arg(long, global = true, value_name = "REV", env = "GPUPLAN_REVISION")]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global",
+        value_name = "REV",
+        env = "GPUPLAN_REVISION"
+    )]
     pub revision: Option<String>,
 
     /// User config file [default: ~/.config/gpuplan/config.toml].
-    #[arg(long, global = true, value_name = "FILE", env = "GPUPLAN_CONFIG")]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global",
+        value_name = "FILE",
+        env = "GPUPLAN_CONFIG"
+    )]
     pub config: Option<PathBuf>,
 }
 
@@ -202,6 +222,7 @@ Examples:
   gpuplan gpus h100 b200 mi300x
   gpuplan gpus --catalog my-prices.toml --format markdown
   gpuplan gpus --json
+  gpuplan gpus --vendor amd --min-memory 150
 
 GPU names match catalog ids, names and aliases, ignoring case and separators (\"H100 SXM\",
 \"h100_sxm\" and \"NVIDIA H100 80GB HBM3\" are the same GPU).";
@@ -212,6 +233,27 @@ pub struct GpusArgs {
     /// Show only these GPUs (ids, names or aliases); default: every GPU.
     #[arg(value_name = "GPU", env = "GPUPLAN_GPUS", value_delimiter = ',')]
     pub gpus: Vec<String>,
+
+    /// Show only this vendor's GPUs: nvidia, amd, intel or google.
+    #[arg(long, value_name = "VENDOR", value_parser = parse_vendor)]
+    pub vendor: Option<Vendor>,
+
+    /// Show only GPUs with at least this much usable memory, GiB.
+    #[arg(long, value_name = "GIB", value_parser = parse_positive)]
+    pub min_memory: Option<f64>,
+}
+
+/// A GPU vendor, case-insensitive.
+fn parse_vendor(text: &str) -> Result<Vendor, String> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "nvidia" => Ok(Vendor::Nvidia),
+        "amd" => Ok(Vendor::Amd),
+        "intel" => Ok(Vendor::Intel),
+        "google" => Ok(Vendor::Google),
+        other => Err(format!(
+            "unknown vendor '{other}'; expected nvidia, amd, intel or google"
+        )),
+    }
 }
 
 const COMPLETIONS_EXAMPLES: &str = "\
@@ -475,45 +517,51 @@ the limit that excluded each), 2 usage or input error.";
 #[derive(Debug, Clone, Args)]
 pub struct RecommendArgs {
     /// Catalog id, Hugging Face repo id (org/name), or path to a config.json or its directory.
-    #[arg(long, value_name = "MODEL", env = "GPUPLAN_MODEL")]
+    #[arg(
+        help_heading = "Model",
+        long,
+        value_name = "MODEL",
+        env = "GPUPLAN_MODEL"
+    )]
     pub model: String,
 
     /// Prompt tokens per request.
-    #[arg(long, value_name = "I", default_value_t = 2048, value_parser = clap::value_parser!(u64).range(1..=MAX_TOKENS), env = "GPUPLAN_INPUT_LEN")]
+    #[arg(help_heading = "Workload", long, value_name = "I", default_value_t = 2048, value_parser = clap::value_parser!(u64).range(1..=MAX_TOKENS), env = "GPUPLAN_INPUT_LEN")]
     pub input_len: u64,
 
     /// Generated tokens per request.
-    #[arg(long, value_name = "O", default_value_t = 512, value_parser = clap::value_parser!(u64).range(1..=MAX_TOKENS), env = "GPUPLAN_OUTPUT_LEN")]
+    #[arg(help_heading = "Workload", long, value_name = "O", default_value_t = 512, value_parser = clap::value_parser!(u64).range(1..=MAX_TOKENS), env = "GPUPLAN_OUTPUT_LEN")]
     pub output_len: u64,
 
     /// Requests in flight at all times, whole deployment (closed loop)
     /// [default: the highest throughput within the limits].
-    #[arg(long, value_name = "C", value_parser = clap::value_parser!(u64).range(1..=1_000_000), conflicts_with = "request_rate")]
+    #[arg(help_heading = "Workload", long, value_name = "C", value_parser = clap::value_parser!(u64).range(1..=1_000_000), conflicts_with = "request_rate")]
     pub concurrency: Option<u64>,
 
     /// Poisson arrivals, requests per second, whole deployment.
-    #[arg(long, value_name = "R", value_parser = parse_positive)]
+    #[arg(help_heading = "Workload", long, value_name = "R", value_parser = parse_positive)]
     pub request_rate: Option<f64>,
 
     /// Largest mean time to first token, milliseconds (queueing included).
-    #[arg(long, value_name = "MS", value_parser = parse_positive)]
+    #[arg(help_heading = "Limits", long, value_name = "MS", value_parser = parse_positive)]
     pub max_ttft_ms: Option<f64>,
 
     /// Largest mean inter-token latency (first token excluded), milliseconds.
-    #[arg(long, value_name = "MS", value_parser = parse_positive)]
+    #[arg(help_heading = "Limits", long, value_name = "MS", value_parser = parse_positive)]
     pub max_itl_ms: Option<f64>,
 
     /// Largest mean end-to-end request latency, milliseconds.
-    #[arg(long, value_name = "MS", value_parser = parse_positive)]
+    #[arg(help_heading = "Limits", long, value_name = "MS", value_parser = parse_positive)]
     pub max_e2e_ms: Option<f64>,
 
     /// Smallest output throughput of the whole deployment, tokens per second.
-    #[arg(long, value_name = "TOK_S", value_parser = parse_positive)]
+    #[arg(help_heading = "Limits", long, value_name = "TOK_S", value_parser = parse_positive)]
     pub min_throughput_tok_s: Option<f64>,
 
     /// GPUs to consider (ids, names or aliases), comma-separated
     /// [default: the user config's, else every GPU of the catalog].
     #[arg(
+        help_heading = "Search",
         long,
         value_name = "GPU,...",
         value_delimiter = ',',
@@ -522,16 +570,18 @@ pub struct RecommendArgs {
     pub gpus: Vec<String>,
 
     /// Most GPUs in one replica; counts beyond one node are whole nodes.
-    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_PARALLEL)), env = "GPUPLAN_MAX_GPUS")]
+    #[arg(help_heading = "Search", long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_PARALLEL)), env = "GPUPLAN_MAX_GPUS")]
     pub max_gpus: u32,
 
-    /// Weight formats to try besides the checkpoint's, where the GPU runs them natively
-    /// (bf16, fp8, fp8_block, int8, int4, nvfp4, mxfp4) [default: fp8].
-    #[arg(long, value_name = "Q,...", value_delimiter = ',')]
-    pub allow_quant: Vec<WeightFormat>,
+    /// Weight formats to try: native (or none) plans the checkpoint as it is; a list (fp8,
+    /// fp8_block, int8, int4, nvfp4, mxfp4, bf16) also tries requantizing to those formats where
+    /// the GPU runs them natively [default: native].
+    #[arg(help_heading = "Search", long, value_name = "Q,...")]
+    pub allow_quant: Option<AllowQuant>,
 
-    /// KV-cache dtypes to try (auto, bf16, fp8) [default: auto,fp8].
+    /// KV-cache dtypes to try (auto: the checkpoint's own, bf16, fp8) [default: auto].
     #[arg(
+        help_heading = "Search",
         long,
         value_name = "D,...",
         value_delimiter = ',',
@@ -541,6 +591,7 @@ pub struct RecommendArgs {
 
     /// Serving engines to try (vllm, sglang, trtllm) [default: the user config's, else vllm].
     #[arg(
+        help_heading = "Search",
         long,
         value_name = "E,...",
         value_delimiter = ',',
@@ -549,50 +600,75 @@ pub struct RecommendArgs {
     pub engine: Vec<Engine>,
 
     /// Serving mode: agg (prefill and decode together), disagg (separate pools) or auto (both).
-    #[arg(long, value_name = "MODE", default_value = "agg")]
+    #[arg(
+        help_heading = "Search",
+        long,
+        value_name = "MODE",
+        default_value = "agg"
+    )]
     pub mode: ServingMode,
 
     /// What to rank by: cost ($ per million output tokens), throughput (tok/s per GPU) or
     /// latency (end-to-end).
-    #[arg(long, value_name = "OBJ", default_value = "cost")]
+    #[arg(
+        help_heading = "Search",
+        long,
+        value_name = "OBJ",
+        default_value = "cost"
+    )]
     pub objective: Objective,
 
     /// Hourly price of a GPU, US dollars per GPU-hour (repeatable, or comma-separated).
-    #[arg(long, value_name = "GPU=USD", value_parser = parse_price, value_delimiter = ',')]
+    #[arg(help_heading = "Search", long, value_name = "GPU=USD", value_parser = parse_price, value_delimiter = ',')]
     pub price: Vec<(String, f64)>,
 
     /// Configurations to show.
-    #[arg(long, value_name = "K", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=100))]
+    #[arg(help_heading = "Output", long, value_name = "K", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=100))]
     pub top: u64,
+
+    /// Show every variant of a deployment (rows that differ only in weight format or KV dtype
+    /// are folded into the best one by default; JSON always has them all).
+    #[arg(long, help_heading = "Output")]
+    pub all_variants: bool,
 
     /// Also print the launch command of the best configuration: vllm, sglang, trtllm or k8s
     /// (a Kubernetes Deployment manifest).
-    #[arg(long, value_name = "TARGET", env = "GPUPLAN_EMIT")]
+    #[arg(
+        help_heading = "Output",
+        long,
+        value_name = "TARGET",
+        env = "GPUPLAN_EMIT"
+    )]
     pub emit: Option<EmitTarget>,
 
     /// Write the Pareto plot (tokens/s per GPU against tokens/s per user) as SVG to this file.
-    #[arg(long, value_name = "FILE.svg")]
+    #[arg(help_heading = "Output", long, value_name = "FILE.svg")]
     pub plot: Option<PathBuf>,
 
     /// Write a self-contained HTML report (inputs, ranking, plots, launch command) to this file.
-    #[arg(long, value_name = "FILE.html")]
+    #[arg(help_heading = "Output", long, value_name = "FILE.html")]
     pub report: Option<PathBuf>,
 
     /// Skip performance estimation: rank by memory fit and price only (latency limits are not
     /// checked).
-    #[arg(long)]
+    #[arg(long, help_heading = "Search")]
     pub no_perf: bool,
 
     /// Longest request the engine is configured for, tokens [default: input + output].
-    #[arg(long, value_name = "L", value_parser = clap::value_parser!(u64).range(1..=MAX_TOKENS))]
+    #[arg(help_heading = "Search", long, value_name = "L", value_parser = clap::value_parser!(u64).range(1..=MAX_TOKENS))]
     pub max_model_len: Option<u64>,
 
     /// The engine's memory fraction in (0, 1] [default: 0.9].
-    #[arg(long, value_name = "U", value_parser = parse_fraction)]
+    #[arg(help_heading = "Search", long, value_name = "U", value_parser = parse_fraction)]
     pub gpu_memory_utilization: Option<f64>,
 
     /// Engine-profile file (from `gpuplan calibrate`) merged over the embedded profiles.
-    #[arg(long, value_name = "PROFILE.toml", env = "GPUPLAN_PROFILE")]
+    #[arg(
+        help_heading = "Search",
+        long,
+        value_name = "PROFILE.toml",
+        env = "GPUPLAN_PROFILE"
+    )]
     pub profile: Option<PathBuf>,
 }
 

@@ -2,15 +2,16 @@
 //! table and the three plots are in the DOM, the page's self-check script ran
 //! (`data-ready="1"`), and the page logged nothing to the console.
 //!
-//! Needs Debian's `chromium` package (`apt-get install chromium`). Set
-//! `GPUPLAN_SKIP_BROWSER_TESTS=1` to skip these tests where no browser can be installed.
+//! Needs Debian's `chromium` package (`apt-get install chromium`); without it these tests are
+//! skipped with a notice line, unless `CI` is set (then they fail). `GPUPLAN_CHROMIUM` points at
+//! another binary; `GPUPLAN_SKIP_BROWSER_TESTS=1` skips them even where Chromium is installed.
 //! Set `GPUPLAN_BROWSER_REPORT_COPY=/path/report.html` to keep a copy of the generated page.
 
 // The browser helper prints its skip notice.
 #[allow(clippy::print_stderr)]
 mod chromium;
 
-use chromium::{chromium, run_chromium, BrowserRun};
+use chromium::{chromium, is_ci, locate, run_chromium, BrowserRun, Lookup};
 use std::path::Path;
 use std::process::Command;
 
@@ -393,4 +394,89 @@ fn recommend_report_renders_in_headless_chromium() {
     }
     assert!(dom.contains("vllm serve"), "launch command missing");
     assert!(!dom.contains("NaN"), "NaN in the page");
+}
+
+/// The environment of [`locate`] with Chromium at a path that does not exist, `CI` as given.
+fn without_chromium(missing: &Path, ci: Option<&str>) -> Lookup {
+    let missing = missing.display().to_string();
+    let ci = ci.map(str::to_string);
+    locate(&move |name: &str| match name {
+        "GPUPLAN_CHROMIUM" => Some(missing.clone()),
+        "CI" => ci.clone(),
+        _ => None,
+    })
+}
+
+#[test]
+fn without_chromium_the_browser_tests_skip_unless_ci() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let missing = dir.path().join("no-chromium-here");
+    match without_chromium(&missing, None) {
+        Lookup::Skip(why) => {
+            assert!(why.contains("no Chromium found"), "{why}");
+            assert!(why.contains("apt-get install chromium"), "{why}");
+        }
+        other => panic!("expected a skip, got {other:?}"),
+    }
+    assert!(matches!(
+        without_chromium(&missing, Some("false")),
+        Lookup::Skip(_)
+    ));
+    assert!(matches!(
+        without_chromium(&missing, Some("")),
+        Lookup::Skip(_)
+    ));
+    match without_chromium(&missing, Some("true")) {
+        Lookup::Fail(message) => assert!(message.contains("CI is set"), "{message}"),
+        other => panic!("expected a failure in CI, got {other:?}"),
+    }
+    // An empty PATH finds nothing either; a file named chromium on PATH is found.
+    let no_path = locate(&|name: &str| (name == "PATH").then(|| dir.path().display().to_string()));
+    assert!(matches!(no_path, Lookup::Skip(_)), "{no_path:?}");
+    let fake = dir.path().join("chromium");
+    std::fs::write(&fake, "").expect("write a stand-in binary");
+    let on_path = locate(&|name: &str| (name == "PATH").then(|| dir.path().display().to_string()));
+    assert_eq!(on_path, Lookup::Found(fake));
+    assert!(is_ci(Some("1")) && !is_ci(Some("0")) && !is_ci(None));
+}
+
+/// End to end: this test binary, run again for one browser test with Chromium pointed at a path
+/// that does not exist, passes with one notice line naming the test, and fails when CI is set.
+#[test]
+fn a_browser_test_without_chromium_passes_with_a_notice() {
+    if std::env::var_os("GPUPLAN_BROWSER_SKIP_CHILD").is_some() {
+        return; // the child run below must not recurse
+    }
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let missing = dir.path().join("no-chromium-here");
+    let run = |ci: Option<&str>| {
+        let mut cmd = Command::new(std::env::current_exe().expect("test binary"));
+        cmd.args(["--exact", "console_errors_are_detected", "--test-threads=1"])
+            .env("GPUPLAN_CHROMIUM", &missing)
+            .env("GPUPLAN_BROWSER_SKIP_CHILD", "1")
+            .env_remove("GPUPLAN_SKIP_BROWSER_TESTS")
+            .env_remove("CI");
+        if let Some(ci) = ci {
+            cmd.env("CI", ci);
+        }
+        cmd.output().expect("run the test binary")
+    };
+    let skipped = run(None);
+    let stderr = String::from_utf8_lossy(&skipped.stderr);
+    assert!(skipped.status.success(), "{stderr}");
+    let notices: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("notice:"))
+        .collect();
+    assert_eq!(notices.len(), 1, "{stderr}");
+    assert!(
+        notices[0].contains("console_errors_are_detected")
+            && notices[0].contains("no Chromium found"),
+        "{stderr}"
+    );
+    let in_ci = run(Some("true"));
+    assert!(
+        !in_ci.status.success(),
+        "with CI set a missing Chromium must fail the test"
+    );
 }

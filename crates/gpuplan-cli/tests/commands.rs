@@ -846,3 +846,339 @@ fn recommend_usage_errors_exit_2() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// A newcomer's first hour: what the recommend table shows at a glance
+
+#[test]
+fn recommend_table_shows_engine_and_concurrency_and_folds_variants() {
+    let home = home();
+    let args = [
+        "recommend",
+        "--model",
+        "meta-llama/Llama-3.1-8B",
+        "--gpus",
+        "H100",
+        "--engine",
+        "vllm,sglang,trtllm",
+        "--allow-quant",
+        "fp8",
+        "--kv-dtype",
+        "auto,fp8",
+        "--top",
+        "3",
+    ];
+    let output = run(home.path(), &args);
+    output.expect_code(0);
+    let out = &output.stdout;
+    assert!(
+        out.contains("Engine") && out.contains("Concurrency"),
+        "{out}"
+    );
+    let rows: Vec<&str> = out.lines().filter(|l| l.contains(" h100_sxm ")).collect();
+    assert_eq!(rows.len(), 3, "three deployments, variants folded:\n{out}");
+    assert!(
+        rows.iter()
+            .any(|r| r.contains("vllm") || r.contains("sglang") || r.contains("trtllm")),
+        "{out}"
+    );
+    assert!(
+        out.contains("--all-variants"),
+        "the fold is announced:\n{out}"
+    );
+    assert!(
+        out.contains("*: weights requantized from the checkpoint's bf16"),
+        "{out}"
+    );
+
+    let mut all = args.to_vec();
+    all.push("--all-variants");
+    let output = run(home.path(), &all);
+    output.expect_code(0);
+    let all_rows = output
+        .stdout
+        .lines()
+        .filter(|l| l.contains(" h100_sxm "))
+        .count();
+    assert!(all_rows > 3, "every variant shown:\n{}", output.stdout);
+
+    let mut json = args.to_vec();
+    json.push("--json");
+    let value = run(home.path(), &json).json();
+    assert_eq!(
+        value["configurations"].as_array().map(Vec::len),
+        Some(all_rows),
+        "JSON keeps every variant"
+    );
+
+    // One engine: no engine column; the operating concurrency is shown in best-throughput mode.
+    let output = run(
+        home.path(),
+        &[
+            "recommend",
+            "--model",
+            "meta-llama/Llama-3.1-8B",
+            "--gpus",
+            "H100",
+        ],
+    );
+    output.expect_code(0);
+    assert!(!output.stdout.contains("Engine"), "{}", output.stdout);
+    assert!(output.stdout.contains("Concurrency"), "{}", output.stdout);
+}
+
+#[test]
+fn recommend_is_native_by_default_and_names_the_requantization_saving() {
+    let home = home();
+    for extra in [
+        &[][..],
+        &["--allow-quant", "native"][..],
+        &["--allow-quant", "none"][..],
+    ] {
+        let mut args = vec![
+            "recommend",
+            "--model",
+            "meta-llama/Llama-3.1-8B",
+            "--gpus",
+            "H100",
+            "--concurrency",
+            "16",
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        let value = run(home.path(), &args).json();
+        let configs = value["configurations"].as_array().expect("configurations");
+        assert!(!configs.is_empty());
+        for c in configs {
+            assert_eq!(c["weight_quant"], "bf16", "{extra:?}: {c}");
+            assert_eq!(c["kv_dtype"], "bf16", "{extra:?}: {c}");
+            assert_eq!(c["requantized"], false, "{extra:?}: {c}");
+        }
+        let notes = value["notes"].to_string();
+        assert!(
+            notes.contains("planned in the checkpoint's own format")
+                && notes.contains("--allow-quant fp8"),
+            "{extra:?}: {notes}"
+        );
+    }
+    let bad = run(
+        home.path(),
+        &[
+            "recommend",
+            "--model",
+            "meta-llama/Llama-3.1-8B",
+            "--allow-quant",
+            "fp7",
+        ],
+    );
+    bad.expect_code(2);
+    assert!(bad.stderr.contains("native"), "{}", bad.stderr);
+}
+
+#[test]
+fn piped_tables_are_not_truncated() {
+    let home = home();
+    let mut cmd = common::gpuplan(home.path());
+    cmd.env_remove("COLUMNS").args(["gpus"]);
+    let out = cmd.output().expect("run gpuplan");
+    assert!(out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !stdout.contains('…'),
+        "a pipe gets every character:\n{stdout}"
+    );
+    assert!(!stdout.contains("hidden to fit"), "{stdout}");
+    assert!(
+        stdout.contains("NVLink bridge (2- or 4-way) 450 GB/s x4")
+            || stdout.contains("NVLink bridge (2- or 4-way) 450 GB/s"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn plot_and_report_say_where_they_wrote_and_the_report_has_a_launch_command() {
+    let home = home();
+    let plot = home.path().join("pareto.svg");
+    let report = home.path().join("report.html");
+    let output = run(
+        home.path(),
+        &[
+            "recommend",
+            "--model",
+            "meta-llama/Llama-3.1-8B",
+            "--gpus",
+            "H100,L40S",
+            "--concurrency",
+            "16",
+            "--plot",
+            plot.to_str().expect("utf-8 path"),
+            "--report",
+            report.to_str().expect("utf-8 path"),
+        ],
+    );
+    output.expect_code(0);
+    assert!(
+        output
+            .stderr
+            .contains(&format!("wrote the Pareto plot to {}", plot.display())),
+        "{}",
+        output.stderr
+    );
+    assert!(
+        output
+            .stderr
+            .contains(&format!("wrote the HTML report to {}", report.display())),
+        "{}",
+        output.stderr
+    );
+    let html = std::fs::read_to_string(&report).expect("report written");
+    assert!(
+        html.contains("vllm serve meta-llama/Llama-3.1-8B"),
+        "launch command without --emit"
+    );
+}
+
+#[test]
+fn recommend_help_is_grouped_under_headings() {
+    let home = home();
+    let output = run(home.path(), &["recommend", "--help"]);
+    output.expect_code(0);
+    let help = &output.stdout;
+    let position = |heading: &str| {
+        help.find(&format!("\n{heading}:\n"))
+            .unwrap_or_else(|| panic!("no {heading} heading:\n{help}"))
+    };
+    let order = ["Model", "Workload", "Limits", "Search", "Output", "Global"].map(position);
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{help}");
+    // Global flags sit under Global, after the search flags.
+    let global = position("Global");
+    for flag in ["--json", "--catalog", "--offline", "--revision"] {
+        assert!(
+            help[global..].contains(flag),
+            "{flag} not under Global:\n{help}"
+        );
+    }
+    assert!(
+        help[position("Search")..global].contains("--allow-quant"),
+        "{help}"
+    );
+}
+
+#[test]
+fn gpus_filter_by_vendor_and_memory() {
+    let home = home();
+    let value = run(
+        home.path(),
+        &["gpus", "--vendor", "amd", "--min-memory", "150", "--json"],
+    )
+    .json();
+    let rows = value["rows"]
+        .as_array()
+        .or_else(|| value.as_array())
+        .expect("rows");
+    assert!(!rows.is_empty(), "{value}");
+    for row in rows {
+        let id = row["id"].as_str().expect("id");
+        assert!(id.starts_with("mi"), "{id}");
+        assert!(row["memory_gib"].as_f64().expect("memory") >= 150.0, "{id}");
+    }
+    assert!(
+        !rows.iter().any(|r| r["id"] == "mi250x"),
+        "128 GiB is below 150"
+    );
+    let bad = run(home.path(), &["gpus", "--vendor", "acme"]);
+    bad.expect_code(2);
+    // GPUs people plan on every day are in the catalog, with sourced specs.
+    let value = run(
+        home.path(),
+        &[
+            "gpus",
+            "RTX 3090",
+            "RTX A6000",
+            "A40",
+            "A30",
+            "L20",
+            "H800",
+            "A800",
+            "MI210",
+            "--json",
+        ],
+    )
+    .json();
+    let ids: Vec<&str> = value
+        .as_array()
+        .expect("rows")
+        .iter()
+        .filter_map(|r| r["id"].as_str())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "rtx_3090",
+            "rtx_a6000",
+            "a40",
+            "a30",
+            "l20",
+            "h800",
+            "a800_sxm_80",
+            "mi210"
+        ]
+    );
+    // A vLLM log naming the GPU 'rtx_3090' can be planned.
+    let output = run(
+        home.path(),
+        &[
+            "memory",
+            "--model",
+            "meta-llama/Llama-3.1-8B",
+            "--gpu",
+            "rtx_3090",
+            "--tp",
+            "1",
+            "--max-model-len",
+            "4096",
+        ],
+    );
+    output.expect_code(0);
+}
+
+#[test]
+fn heterogeneous_attention_and_kv_head_errors() {
+    let home = home();
+    let output = run(
+        home.path(),
+        &["model", "nvidia/Llama-3_3-Nemotron-Super-49B-v1"],
+    );
+    output.expect_code(0);
+    assert!(
+        output.stdout.contains("gqa (64 heads, 8 KV heads"),
+        "{}",
+        output.stdout
+    );
+    assert!(
+        output
+            .stdout
+            .contains("49 attention (64 heads, 8 KV heads); 31 no attention (MLP only)"),
+        "{}",
+        output.stdout
+    );
+    let config = home.path().join("config.json");
+    std::fs::write(
+        &config,
+        r#"{"model_type": "llama", "hidden_size": 4096, "num_hidden_layers": 32,
+            "num_attention_heads": 32, "num_key_value_heads": 7, "intermediate_size": 14336,
+            "vocab_size": 128256}"#,
+    )
+    .expect("write config");
+    let output = run(
+        home.path(),
+        &["model", config.to_str().expect("utf-8 path")],
+    );
+    output.expect_code(2);
+    assert!(
+        output.stderr.contains("num_key_value_heads")
+            && output.stderr.contains("valid values: 1, 2, 4, 8, 16, 32"),
+        "{}",
+        output.stderr
+    );
+}

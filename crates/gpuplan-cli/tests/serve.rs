@@ -796,3 +796,75 @@ fn sigterm_finishes_the_request_in_flight_and_exits_0() {
     stdout.read_to_string(&mut rest).expect("rest of stdout");
     assert!(rest.contains("stopped"), "{rest}");
 }
+
+/// A private model in no catalog, planned from its config.json given inline.
+fn private_config() -> Value {
+    json!({
+        "_name_or_path": "acme/private-13b", "model_type": "llama", "hidden_size": 5120,
+        "num_hidden_layers": 40, "num_attention_heads": 40, "num_key_value_heads": 8,
+        "intermediate_size": 13824, "vocab_size": 64000, "max_position_embeddings": 8192,
+        "torch_dtype": "bfloat16"
+    })
+}
+
+#[test]
+fn recommend_plans_an_inline_config() {
+    let (status, result) = post(
+        "/api/recommend",
+        json!({"config": private_config(), "gpus": ["H100"], "concurrency": 8, "plot": false}),
+    );
+    assert_eq!(status, 200, "{result}");
+    assert_eq!(
+        result["model"], "acme/private-13b",
+        "named from _name_or_path"
+    );
+    assert_eq!(result["outcome"], "satisfied", "{result}");
+    assert_eq!(result["checkpoint_weight_quant"], "bf16");
+    let (status, named) = post(
+        "/api/recommend",
+        json!({"model": "my-model", "config": private_config(), "gpus": ["H100"], "plot": false}),
+    );
+    assert_eq!(status, 200, "{named}");
+    assert_eq!(named["model"], "my-model");
+    // The memory panel of the page plans the same inline config.
+    let (status, plan) = post(
+        "/api/memory",
+        json!({"config": private_config(), "gpu": "H100", "tp": 1}),
+    );
+    assert_eq!(status, 200, "{plan}");
+    assert!(
+        plan["weights_gib_per_gpu"]
+            .as_f64()
+            .is_some_and(|w| w > 20.0 && w < 30.0),
+        "{plan}"
+    );
+}
+
+#[test]
+fn inline_configs_are_validated() {
+    let mut bad = private_config();
+    bad["num_key_value_heads"] = json!(7);
+    let body = assert_error(
+        post("/api/recommend", json!({"config": bad, "gpus": ["H100"]})),
+        422,
+        "config",
+    );
+    assert!(
+        body["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("valid values")),
+        "{body}"
+    );
+    assert_error(
+        post(
+            "/api/recommend",
+            json!({"config": [1, 2, 3], "gpus": ["H100"]}),
+        ),
+        422,
+        "config",
+    );
+    let mut huge = private_config();
+    huge["padding"] = json!("x".repeat(gpuplan::MAX_INLINE_CONFIG_BYTES));
+    let (status, body) = post("/api/recommend", json!({"config": huge, "gpus": ["H100"]}));
+    assert!(status == 422 || status == 413, "{status} {body}");
+}

@@ -3,8 +3,8 @@
 //! Chromium dumps: the ranked table rows, the Pareto plot SVG, the memory breakdown and the
 //! launch command are there, and the page logged nothing to the console.
 //!
-//! Needs Debian's `chromium` package (`apt-get install chromium`). Set
-//! `GPUPLAN_SKIP_BROWSER_TESTS=1` to skip where no browser can be installed. Set
+//! Needs Debian's `chromium` package (`apt-get install chromium`); without it these tests are
+//! skipped with a notice line, unless `CI` is set (then they fail). Set
 //! `GPUPLAN_UI_SCREENSHOT=/path/ui.png` to also save a screenshot of the page.
 
 // The browser helper prints its skip notice.
@@ -92,6 +92,16 @@ fn shared_url_fills_the_form_runs_and_renders() {
     );
     // The share link carries the inputs.
     assert!(dom.contains("max_itl_ms=50"), "share link");
+    // A private model can be pasted or uploaded as config.json.
+    assert!(
+        dom.contains("id=\"config\"") && dom.contains("id=\"config-file\""),
+        "config.json box"
+    );
+    // The notes are on the page: planned as the checkpoint is, with what requantizing saves.
+    assert!(
+        dom.contains("planned in the checkpoint"),
+        "requantization note"
+    );
 
     let console = run.console_lines();
     assert!(

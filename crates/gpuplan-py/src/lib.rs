@@ -383,8 +383,14 @@ fn recommend(
     if let Some(n) = options.count_u32("max_gpus")? {
         request.max_gpus = n;
     }
-    if let Some(formats) = options.parsed_list("allow_quant")? {
-        request.allow_quant = formats;
+    // Each entry is a format or `native` / `none` (the checkpoint as it is), as in the CLI.
+    if let Some(lists) = options.parsed_list::<gpuplan::AllowQuant>("allow_quant")? {
+        request.allow_quant = Vec::new();
+        for format in lists.into_iter().flat_map(|list| list.0) {
+            if !request.allow_quant.contains(&format) {
+                request.allow_quant.push(format);
+            }
+        }
     }
     if let Some(kv) = options.parsed_list("kv_dtype")? {
         request.kv_dtype = kv;

@@ -14,7 +14,10 @@ mod resolve;
 pub mod validate;
 
 pub use error::{Error, ErrorKind, EXIT_NO_SOLUTION, EXIT_OK, EXIT_USAGE};
-pub use resolve::{resolve_model, source, ResolveOptions, ResolvedModel};
+pub use resolve::{
+    resolve_inline_config, resolve_model, source, ResolveOptions, ResolvedModel,
+    MAX_INLINE_CONFIG_BYTES,
+};
 
 /// The crates this facade is built on, for front ends that need their types.
 pub use gpuplan_catalog as catalog;
@@ -30,7 +33,7 @@ pub use api::{
 };
 pub use launch::{launch_command, EmitTarget};
 pub use recommend::{
-    recommend, recommend_controlled, recommend_with, search_size, Configuration, DisaggLayout,
-    NearMiss, Outcome, RecommendRequest, Recommendation, SearchControl, SearchCounts,
+    recommend, recommend_controlled, recommend_with, search_size, AllowQuant, Configuration,
+    DisaggLayout, NearMiss, Outcome, RecommendRequest, Recommendation, SearchControl, SearchCounts,
     LARGE_SEARCH_CANDIDATES, SERVER_MAX_CANDIDATES,
 };

@@ -53,6 +53,63 @@ pub(crate) fn invalid_request(field: &str, message: impl Into<String>) -> Error 
     Error::invalid_request(field, message)
 }
 
+/// The weight formats of `--allow-quant`: `native` (or its synonym `none`) for the checkpoint's
+/// own format only, else a comma-separated list of formats to try besides it (`fp8,nvfp4`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AllowQuant(pub Vec<WeightFormat>);
+
+impl AllowQuant {
+    /// The words that mean "the checkpoint's own format only".
+    pub const NATIVE: [&'static str; 2] = ["native", "none"];
+}
+
+impl std::str::FromStr for AllowQuant {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let mut formats = Vec::new();
+        for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            if AllowQuant::NATIVE.contains(&part.to_ascii_lowercase().as_str()) {
+                continue;
+            }
+            let format: WeightFormat = part.parse().map_err(|e| {
+                format!("{e}; or `native` (synonym `none`) for the checkpoint's own format")
+            })?;
+            if !formats.contains(&format) {
+                formats.push(format);
+            }
+        }
+        Ok(AllowQuant(formats))
+    }
+}
+
+/// Reads `allow_quant` as a list of format names where `native` / `none` add nothing, or as
+/// one comma-separated string.
+pub fn deserialize_allow_quant<'de, D>(deserializer: D) -> Result<Vec<WeightFormat>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Given {
+        One(String),
+        Many(Vec<String>),
+    }
+    let text = match Given::deserialize(deserializer)? {
+        Given::One(s) => s,
+        Given::Many(v) => v.join(","),
+    };
+    text.parse::<AllowQuant>()
+        .map(|a| a.0)
+        .map_err(serde::de::Error::custom)
+}
+
+/// Weight formats tried, besides those asked for, only to name in a note what requantizing
+/// would save (never returned).
+pub const REQUANT_PROBE_WEIGHTS: [WeightFormat; 1] = [WeightFormat::Fp8];
+
+/// KV dtypes tried, besides those asked for, only for that note.
+pub const REQUANT_PROBE_KV: [KvDtypeChoice; 1] = [KvDtypeChoice::Fp8];
+
 /// What to search for. Fields map 1:1 to the `gpuplan recommend` flags; [`Default`] and the
 /// builder methods give the documented defaults.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -83,9 +140,11 @@ pub struct RecommendRequest {
     pub max_gpus: u32,
     /// `--allow-quant`: weight formats to try besides the checkpoint's own, where the GPU runs
     /// them natively (fp8 needs native fp8, nvfp4 / mxfp4 native fp4; int4 runs everywhere).
-    /// Default: fp8.
+    /// Default: empty, `native`: the checkpoint is planned as it is (see [`AllowQuant`]); the
+    /// saving requantization would bring is then named in a note.
+    #[serde(deserialize_with = "deserialize_allow_quant")]
     pub allow_quant: Vec<WeightFormat>,
-    /// `--kv-dtype`: KV-cache dtypes to try (default: auto and fp8).
+    /// `--kv-dtype`: KV-cache dtypes to try (default: auto, the checkpoint's own).
     pub kv_dtype: Vec<KvDtypeChoice>,
     /// `--engine`: serving engines to try (default: vllm).
     pub engine: Vec<Engine>,
@@ -126,8 +185,8 @@ impl Default for RecommendRequest {
             min_throughput_tok_s: None,
             gpus: Vec::new(),
             max_gpus: 8,
-            allow_quant: vec![WeightFormat::Fp8],
-            kv_dtype: vec![KvDtypeChoice::Auto, KvDtypeChoice::Fp8],
+            allow_quant: Vec::new(),
+            kv_dtype: vec![KvDtypeChoice::Auto],
             engine: vec![Engine::Vllm],
             mode: ServingMode::Agg,
             objective: Objective::Cost,
@@ -467,6 +526,37 @@ impl Configuration {
         s
     }
 
+    /// What a configuration is without its weight format and KV dtype: GPU, GPUs per replica,
+    /// replicas, layout, engine, mode and disaggregated split. Configurations with the same key
+    /// are variants of one deployment.
+    pub fn deployment_key(&self) -> String {
+        let mut key = format!(
+            "{} {}x{} tp{} pp{} dp{} ep{} {} {}",
+            self.gpu,
+            self.gpus_per_replica,
+            self.replicas,
+            self.tp,
+            self.pp,
+            self.dp,
+            self.ep,
+            self.engine,
+            self.mode
+        );
+        if let Some(d) = &self.disagg {
+            let _ = write!(
+                key,
+                " {}P{}D tp{} pp{} dp{} ep{}",
+                d.prefill_instances,
+                d.decode_instances,
+                d.prefill_tp,
+                d.prefill_pp,
+                d.prefill_dp,
+                d.prefill_ep
+            );
+        }
+        key
+    }
+
     fn metrics(&self) -> Metrics {
         Metrics {
             time_to_first_token_ms: self.time_to_first_token_ms.unwrap_or(f64::INFINITY),
@@ -479,6 +569,23 @@ impl Configuration {
             usd_per_hour: self.usd_per_hour,
         }
     }
+}
+
+/// The configurations of the best `top` deployments, best first, with every lower-ranked variant
+/// (another weight format or KV dtype) of those deployments kept.
+fn keep_top(ranked: Vec<Configuration>, top: usize) -> Vec<Configuration> {
+    let mut keys: Vec<String> = Vec::new();
+    let mut kept = Vec::new();
+    for c in ranked {
+        let key = c.deployment_key();
+        if keys.contains(&key) {
+            kept.push(c);
+        } else if keys.len() < top {
+            keys.push(key);
+            kept.push(c);
+        }
+    }
+    kept
 }
 
 /// A configuration excluded by an SLO, with what excluded it.
@@ -522,7 +629,11 @@ pub struct Recommendation {
     pub mode: ServingMode,
     /// Whether anything met the SLOs.
     pub outcome: Outcome,
-    /// The best configurations, best first (at most `top`).
+    /// The checkpoint's own weight format (a configuration with `requantized` differs from it).
+    pub checkpoint_weight_quant: WeightFormat,
+    /// The best configurations, best first: those of the best `top` deployments (see
+    /// [`Configuration::deployment_key`]), each followed by its variants in weight format or KV
+    /// dtype that ranked lower (front ends may fold those into one line).
     pub configurations: Vec<Configuration>,
     /// Pareto frontier of output tokens/s per GPU against tokens/s per user among the
     /// configurations that met the SLOs (or all that fit, when none did), highest throughput
@@ -723,6 +834,21 @@ struct Candidate {
     kv: KvDtypeChoice,
     num_gpus: u32,
     parallelism: Parallelism,
+    /// Evaluated only for the requantization note (a format or KV dtype not asked for).
+    probe: Probe,
+}
+
+/// Which part of a probe candidate was not asked for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Probe {
+    weights: bool,
+    kv: bool,
+}
+
+impl Probe {
+    fn any(self) -> bool {
+        self.weights || self.kv
+    }
 }
 
 /// What evaluating a candidate gave.
@@ -743,6 +869,8 @@ struct Searcher<'a> {
     profiles: &'a Profiles,
     overheads: &'a MemoryOverheads,
     max_model_len: u64,
+    /// Whether probe candidates are evaluated for the requantization note.
+    probing: bool,
 }
 
 /// Searches with a resolved architecture and explicit catalogs (for front ends that load user
@@ -832,8 +960,15 @@ impl<'a> Searcher<'a> {
         let checkpoint = arch.precision.headline(arch.is_moe());
         // One architecture per weight format, built once (not per candidate).
         let mut formats: Vec<(WeightFormat, Architecture)> = vec![(checkpoint, arch.clone())];
+        // Probing costs a second pass over the formats; only worth it when estimating
+        // performance.
+        let probing = request.estimate_performance;
+        let mut tried = request.allow_quant.clone();
+        if probing {
+            tried.extend(REQUANT_PROBE_WEIGHTS);
+        }
         for g in &gpus {
-            for f in weight_formats_for(checkpoint, &request.allow_quant, g) {
+            for f in weight_formats_for(checkpoint, &tried, g) {
                 if !formats.iter().any(|(x, _)| *x == f) {
                     formats.push((f, arch.with_weight_format(f)));
                 }
@@ -852,6 +987,7 @@ impl<'a> Searcher<'a> {
             max_model_len: request
                 .max_model_len
                 .unwrap_or(request.input_len.saturating_add(request.output_len)),
+            probing,
         };
         Ok(searcher)
     }
@@ -879,13 +1015,24 @@ impl Searcher<'_> {
 
     /// Calls `out` with every candidate, in order, until it returns false.
     fn visit_candidates(&self, out: &mut dyn FnMut(Candidate) -> bool) {
-        let kv_choices: &[KvDtypeChoice] = if self.request.kv_dtype.is_empty() {
-            &[KvDtypeChoice::Auto]
+        let asked_kv: Vec<KvDtypeChoice> = if self.request.kv_dtype.is_empty() {
+            vec![KvDtypeChoice::Auto]
         } else {
-            &self.request.kv_dtype
+            self.request.kv_dtype.clone()
         };
+        // The KV dtypes asked for first, so that a probe dtype equal to one of them is dropped.
+        let mut kv_choices: Vec<(KvDtypeChoice, bool)> =
+            asked_kv.iter().map(|&choice| (choice, false)).collect();
+        if self.probing {
+            for &choice in &REQUANT_PROBE_KV {
+                if !asked_kv.contains(&choice) {
+                    kv_choices.push((choice, true));
+                }
+            }
+        }
         for (gi, gpu) in self.gpus.iter().enumerate() {
-            let allowed = weight_formats_for(self.checkpoint, &self.request.allow_quant, gpu);
+            let asked = weight_formats_for(self.checkpoint, &self.request.allow_quant, gpu);
+            let allowed = weight_formats_for(self.checkpoint, &self.probe_formats(), gpu);
             let counts = gpu_counts(gpu, self.request.max_gpus);
             // Layouts depend on the model's shape (heads, layers, experts), not on its weight
             // format: computed once per GPU.
@@ -897,15 +1044,16 @@ impl Searcher<'_> {
                 if !allowed.contains(format) {
                     continue;
                 }
+                let probe_weights = !asked.contains(format);
                 // Cheapest memory bound first: the weights alone must fit on the GPUs.
                 let weights = arch.weight_bytes();
                 let usable = gpu.memory_bytes() * self.request.gpu_memory_utilization;
                 for &engine in &self.request.engine {
-                    let mut kvs: Vec<(KvDtypeChoice, KvDtype)> = Vec::new();
-                    for &choice in kv_choices {
+                    let mut kvs: Vec<(KvDtypeChoice, KvDtype, bool)> = Vec::new();
+                    for &(choice, probe_kv) in &kv_choices {
                         let kv = engine_default_kv(arch, engine, choice);
-                        if !kvs.iter().any(|(_, k)| *k == kv) {
-                            kvs.push((choice, kv));
+                        if !kvs.iter().any(|(_, k, _)| *k == kv) {
+                            kvs.push((choice, kv, probe_kv));
                         }
                     }
                     // The largest count so far whose layouts include plain TP (no PP) and
@@ -922,7 +1070,7 @@ impl Searcher<'_> {
                             tp_count_that_fits = Some(n);
                         }
                         for &parallelism in layouts {
-                            for &(kv, _) in &kvs {
+                            for &(kv, _, probe_kv) in &kvs {
                                 let more = out(Candidate {
                                     gpu: gi,
                                     format: fi,
@@ -930,6 +1078,10 @@ impl Searcher<'_> {
                                     kv,
                                     num_gpus: if fits_at_all { n } else { 0 },
                                     parallelism,
+                                    probe: Probe {
+                                        weights: probe_weights,
+                                        kv: probe_kv,
+                                    },
                                 });
                                 if !more {
                                     return;
@@ -940,6 +1092,19 @@ impl Searcher<'_> {
                 }
             }
         }
+    }
+
+    /// The weight formats asked for plus, when probing, the probe formats.
+    fn probe_formats(&self) -> Vec<WeightFormat> {
+        let mut formats = self.request.allow_quant.clone();
+        if self.probing {
+            for f in REQUANT_PROBE_WEIGHTS {
+                if !formats.contains(&f) {
+                    formats.push(f);
+                }
+            }
+        }
+        formats
     }
 
     fn spec(&self, c: &Candidate) -> DeploymentSpec<'_> {
@@ -1121,31 +1286,161 @@ impl Searcher<'_> {
         }
     }
 
+    /// The ranking order: the objective, or with estimation off dollars per hour, then fewest
+    /// GPUs, then the largest KV cache.
+    fn rank(&self, a: &Configuration, b: &Configuration) -> std::cmp::Ordering {
+        if self.request.estimate_performance {
+            compare(self.request.objective, &a.metrics(), &b.metrics())
+        } else {
+            a.usd_per_hour
+                .unwrap_or(f64::INFINITY)
+                .total_cmp(&b.usd_per_hour.unwrap_or(f64::INFINITY))
+                .then(a.num_gpus.cmp(&b.num_gpus))
+                .then(b.kv_cache_tokens.cmp(&a.kv_cache_tokens))
+        }
+    }
+
+    /// What requantizing would bring, when the best probe (a format or KV dtype not asked for)
+    /// ranks ahead of the best configuration returned.
+    fn requant_note(
+        &self,
+        best: Option<&Configuration>,
+        probe: Option<&(Probe, Configuration)>,
+    ) -> Option<String> {
+        let (probe, alt) = probe?;
+        let mut changes = Vec::new();
+        let mut flags = Vec::new();
+        if probe.weights {
+            changes.push(format!(
+                "{} weights (from the checkpoint's {})",
+                alt.weight_quant, self.checkpoint
+            ));
+            flags.push(format!("--allow-quant {}", alt.weight_quant));
+        }
+        if probe.kv {
+            changes.push(format!("an {} KV cache", alt.kv_dtype));
+            let mut kv: Vec<String> = self
+                .request
+                .kv_dtype
+                .iter()
+                .map(|k| k.as_str().to_string())
+                .collect();
+            kv.push(alt.kv_dtype.to_string());
+            flags.push(format!("--kv-dtype {}", kv.join(",")));
+        }
+        let what = changes.join(" and ");
+        let opt_in = flags.join(" ");
+        let Some(best) = best else {
+            return Some(format!(
+                "nothing in the checkpoint's own format meets the request; with {what}, {} would \
+                 (opt in with {opt_in})",
+                alt.label()
+            ));
+        };
+        if self.rank(alt, best) != std::cmp::Ordering::Less {
+            return None;
+        }
+        let change = |from: f64, to: f64| {
+            let pct = (to / from - 1.0) * 100.0;
+            format!("{pct:+.0}%")
+        };
+        let saving = match self.request.objective {
+            _ if !self.request.estimate_performance => {
+                let (a, b) = (best.usd_per_hour?, alt.usd_per_hour?);
+                format!("${a:.2}/h to ${b:.2}/h ({})", change(a, b))
+            }
+            Objective::Cost => match (
+                best.usd_per_million_output_tokens,
+                alt.usd_per_million_output_tokens,
+            ) {
+                (Some(a), Some(b)) => {
+                    format!(
+                        "${a:.3} to ${b:.3} per million output tokens ({})",
+                        change(a, b)
+                    )
+                }
+                _ => {
+                    let (a, b) = (
+                        best.output_throughput_tok_s_per_gpu?,
+                        alt.output_throughput_tok_s_per_gpu?,
+                    );
+                    format!("{a:.0} to {b:.0} output tok/s per GPU ({})", change(a, b))
+                }
+            },
+            Objective::Throughput => {
+                let (a, b) = (
+                    best.output_throughput_tok_s_per_gpu?,
+                    alt.output_throughput_tok_s_per_gpu?,
+                );
+                format!("{a:.0} to {b:.0} output tok/s per GPU ({})", change(a, b))
+            }
+            Objective::Latency => {
+                let (a, b) = (best.end_to_end_latency_ms?, alt.end_to_end_latency_ms?);
+                format!(
+                    "{a:.0} ms to {b:.0} ms end-to-end latency ({})",
+                    change(a, b)
+                )
+            }
+        };
+        Some(format!(
+            "planned in the checkpoint's own format; {what} would take the best from {saving}: {} \
+             (opt in with {opt_in})",
+            alt.label()
+        ))
+    }
+
+    /// Names the GPUs without a price that had a configuration fit, when ranking by cost.
+    fn unpriced_note(
+        &self,
+        met: &[Configuration],
+        missed: &[(Configuration, Vec<SloViolation>)],
+    ) -> Option<String> {
+        let by_cost =
+            self.request.objective == Objective::Cost || !self.request.estimate_performance;
+        if !by_cost {
+            return None;
+        }
+        let mut unpriced: Vec<&str> = Vec::new();
+        for c in met.iter().chain(missed.iter().map(|(c, _)| c)) {
+            if c.usd_per_hour.is_none() && !unpriced.contains(&c.gpu.as_str()) {
+                unpriced.push(&c.gpu);
+            }
+        }
+        if unpriced.is_empty() {
+            return None;
+        }
+        Some(format!(
+            "no price for {}: ranked last by cost; give one with --price GPU=USD_PER_HOUR or a \
+             catalog file",
+            unpriced.join(", ")
+        ))
+    }
+
     fn run(&self, control: &SearchControl) -> Result<Recommendation, Error> {
         let candidates = self.candidates();
         let total = candidates.len();
         let mut notes = Vec::new();
         let mode = self.request.mode;
-        let mut results: Vec<Evaluated> = Vec::new();
+        let mut results: Vec<(Probe, Evaluated)> = Vec::new();
         if mode != ServingMode::Disagg {
             results = candidates
                 .par_iter()
                 .map(|c| {
                     if control.should_stop() {
-                        return Evaluated::NoFit;
+                        return (c.probe, Evaluated::NoFit);
                     }
                     let e = self.evaluate_agg(c);
                     control.tick();
-                    e
+                    (c.probe, e)
                 })
-                .filter(|e| !matches!(e, Evaluated::NoFit))
+                .filter(|(_, e)| !matches!(e, Evaluated::NoFit))
                 .collect();
             control.check(total, total)?;
         }
         let mut evaluated = if mode == ServingMode::Disagg {
             0
         } else {
-            candidates.len()
+            candidates.iter().filter(|c| !c.probe.any()).count()
         };
         if mode != ServingMode::Agg {
             if self.request.estimate_performance {
@@ -1166,9 +1461,12 @@ impl Searcher<'_> {
         }
         let mut met: Vec<Configuration> = Vec::new();
         let mut missed: Vec<(Configuration, Vec<SloViolation>)> = Vec::new();
-        for r in results {
+        let mut probes: Vec<(Probe, Configuration)> = Vec::new();
+        for (probe, r) in results {
             match r {
                 Evaluated::NoFit => {}
+                Evaluated::Met(c) if probe.any() => probes.push((probe, *c)),
+                Evaluated::Missed(..) if probe.any() => {}
                 Evaluated::Met(c) => met.push(*c),
                 Evaluated::Missed(c, v) => missed.push((*c, v)),
             }
@@ -1178,17 +1476,13 @@ impl Searcher<'_> {
             fit: met.len() + missed.len(),
             met_slos: met.len(),
         };
-        if self.request.estimate_performance {
-            let objective = self.request.objective;
-            met.sort_by(|a, b| compare(objective, &a.metrics(), &b.metrics()));
-        } else {
-            met.sort_by(|a, b| {
-                a.usd_per_hour
-                    .unwrap_or(f64::INFINITY)
-                    .total_cmp(&b.usd_per_hour.unwrap_or(f64::INFINITY))
-                    .then(a.num_gpus.cmp(&b.num_gpus))
-                    .then(b.kv_cache_tokens.cmp(&a.kv_cache_tokens))
-            });
+        met.sort_by(|a, b| self.rank(a, b));
+        probes.sort_by(|a, b| self.rank(&a.1, &b.1));
+        if let Some(note) = self.requant_note(met.first(), probes.first()) {
+            notes.push(note);
+        }
+        if let Some(note) = self.unpriced_note(&met, &missed) {
+            notes.push(note);
         }
         let frontier = if self.request.estimate_performance {
             let pool: Vec<&Configuration> = if met.is_empty() {
@@ -1235,7 +1529,7 @@ impl Searcher<'_> {
                 self.request.max_gpus
             ));
         }
-        met.truncate(self.request.top.max(1));
+        let met = keep_top(met, self.request.top.max(1));
         let outcome = if met.is_empty() {
             Outcome::NoConfiguration
         } else {
@@ -1254,6 +1548,7 @@ impl Searcher<'_> {
             objective: self.request.objective,
             mode,
             outcome,
+            checkpoint_weight_quant: self.checkpoint,
             configurations: met,
             frontier,
             near_misses,
@@ -1343,7 +1638,7 @@ impl Searcher<'_> {
         &self,
         candidates: &[Candidate],
         control: &SearchControl,
-    ) -> (usize, Vec<Evaluated>) {
+    ) -> (usize, Vec<(Probe, Evaluated)>) {
         let profiles: Vec<RoleProfile> = candidates
             .par_iter()
             .filter_map(|c| {
@@ -1404,14 +1699,17 @@ impl Searcher<'_> {
                 }
             }
         }
-        let n = units.len();
+        let n = units
+            .iter()
+            .filter(|(_, d, _)| !d.candidate.probe.any())
+            .count();
         let results = units
             .par_iter()
             .filter_map(|(p, d, y)| {
                 if control.should_stop() {
                     return None;
                 }
-                self.evaluate_unit(p, d, *y)
+                Some((d.candidate.probe, self.evaluate_unit(p, d, *y)?))
             })
             .collect();
         (n, results)

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use gpuplan_catalog::{closest_models, find_model};
 use gpuplan_core::limits::{name_too_long, quote};
-use gpuplan_core::model::{parse_config, Architecture};
+use gpuplan_core::model::{parse_config, Architecture, ModelError};
 use gpuplan_core::quant::WeightFormat;
 use gpuplan_hub::{
     fetch, from_cache, load_local, looks_like_repo_id, FetchedModel, HubOptions,
@@ -27,6 +27,46 @@ pub mod source {
     pub const HF_CACHE: &str = "hf-cache";
     /// The Hugging Face Hub over HTTP.
     pub const HUB: &str = "hub";
+    /// A `config.json` given inline (pasted or uploaded to `gpuplan serve`).
+    pub const INLINE: &str = "inline";
+}
+
+/// Largest inline `config.json` [`resolve_inline_config`] accepts, bytes (real configs are a
+/// few KiB; the largest in the catalog, with per-layer block configs, is under 64 KiB).
+pub const MAX_INLINE_CONFIG_BYTES: usize = 256 * 1024;
+
+/// Resolves a model from the text of its `config.json` given inline (no file, catalog or Hub):
+/// `name` names it in results and errors. Errors: too large, not a JSON object, or a config
+/// the parser rejects (each naming the field).
+pub fn resolve_inline_config(name: &str, config_json: &str) -> Result<ResolvedModel, Error> {
+    let invalid = |message: String| {
+        Error::Model(ModelError {
+            source_name: name.to_string(),
+            field: None,
+            message,
+        })
+    };
+    if config_json.len() > MAX_INLINE_CONFIG_BYTES {
+        return Err(invalid(format!(
+            "the inline config is {} bytes; at most {MAX_INLINE_CONFIG_BYTES} are accepted",
+            config_json.len()
+        )));
+    }
+    if !config_json.trim_start().starts_with('{') {
+        return Err(invalid(
+            "the inline config must be a JSON object (the contents of config.json)".to_string(),
+        ));
+    }
+    let mut arch = parse_config(name, config_json, None)?;
+    arch.name = name.to_string();
+    finish(
+        arch,
+        source::INLINE,
+        None,
+        None,
+        Vec::new(),
+        &ResolveOptions::default(),
+    )
 }
 
 /// How to resolve a model.

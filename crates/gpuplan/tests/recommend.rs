@@ -2,7 +2,7 @@
 //! command emitters.
 
 use gpuplan::core::memory::Engine;
-use gpuplan::core::quant::WeightFormat;
+use gpuplan::core::quant::{KvDtypeChoice, WeightFormat};
 use gpuplan::core::search::{compare, Metrics, Objective, ServingMode, SloConstraint};
 use gpuplan::{
     estimate_performance, estimate_performance_batch, launch_command, recommend, Configuration,
@@ -219,6 +219,7 @@ fn launch_commands_carry_the_configuration() {
         &RecommendRequest::new("meta-llama/Llama-3.1-70B")
             .gpus(["H100"])
             .allow_quant([WeightFormat::Fp8])
+            .kv_dtype([KvDtypeChoice::Auto, KvDtypeChoice::Fp8])
             .concurrency(8)
             .top(100),
     )
@@ -364,7 +365,9 @@ fn search_control_bounds_the_search() {
     };
     let done = gpuplan::recommend_controlled(&request, &arch, hardware, profiles, &control)
         .expect("unbounded search");
-    assert_eq!(done.counts.evaluated, size);
+    // The search size counts the work, the requantization probes included; `evaluated` counts
+    // the configurations asked for.
+    assert!(done.counts.evaluated > 0 && done.counts.evaluated <= size);
     assert_eq!(progress.load(Ordering::Relaxed), size);
 
     let budget = gpuplan::SearchControl {
@@ -400,4 +403,165 @@ fn search_control_bounds_the_search() {
     let err = gpuplan::recommend_controlled(&request, &arch, hardware, profiles, &late)
         .expect_err("past its deadline");
     assert!(err.to_string().contains("time limit"), "{err}");
+}
+
+#[test]
+fn native_by_default_with_a_note_on_what_requantizing_saves() {
+    let base = RecommendRequest::new("meta-llama/Llama-3.1-8B")
+        .gpus(["H100"])
+        .concurrency(16)
+        .max_itl_ms(50.0)
+        .top(10);
+    assert!(
+        RecommendRequest::default().allow_quant.is_empty(),
+        "the default plans the checkpoint as it is"
+    );
+    let native = recommend(&base).expect("valid request");
+    assert!(native.is_satisfied(), "{}", native.summary());
+    assert_eq!(native.checkpoint_weight_quant, WeightFormat::Bf16);
+    for c in &native.configurations {
+        assert!(!c.requantized, "{}", c.label());
+        assert_eq!(c.weight_quant, WeightFormat::Bf16, "{}", c.label());
+        assert_eq!(c.kv_dtype.as_str(), "bf16", "{}", c.label());
+    }
+    // fp8 on an H100 is cheaper per token: the note names the saving, and the same search with
+    // fp8 allowed returns that configuration.
+    let note = native
+        .notes
+        .iter()
+        .find(|n| n.contains("planned in the checkpoint's own format"))
+        .unwrap_or_else(|| panic!("no requantization note in {:?}", native.notes));
+    assert!(
+        note.contains("fp8 weights") && note.contains("--allow-quant fp8"),
+        "{note}"
+    );
+    assert!(note.contains("per million output tokens (-"), "{note}");
+
+    let explicit = recommend(&base.clone().allow_quant(Vec::new())).expect("valid request");
+    assert_eq!(explicit.configurations, native.configurations);
+
+    let opted_in = recommend(
+        &base
+            .clone()
+            .allow_quant([WeightFormat::Fp8])
+            .kv_dtype([KvDtypeChoice::Auto, KvDtypeChoice::Fp8]),
+    )
+    .expect("valid request");
+    let best = &opted_in.configurations[0];
+    assert!(
+        best.requantized && best.weight_quant == WeightFormat::Fp8,
+        "{}",
+        best.label()
+    );
+    assert!(
+        best.usd_per_million_output_tokens < native.configurations[0].usd_per_million_output_tokens,
+        "the note's saving is real"
+    );
+    assert!(
+        !opted_in
+            .notes
+            .iter()
+            .any(|n| n.contains("planned in the checkpoint's own format")),
+        "nothing to add once opted in: {:?}",
+        opted_in.notes
+    );
+}
+
+#[test]
+fn allow_quant_parses_native_and_none() {
+    use gpuplan::AllowQuant;
+    assert_eq!("native".parse::<AllowQuant>(), Ok(AllowQuant(Vec::new())));
+    assert_eq!("none".parse::<AllowQuant>(), Ok(AllowQuant(Vec::new())));
+    assert_eq!(
+        "fp8,nvfp4".parse::<AllowQuant>(),
+        Ok(AllowQuant(vec![WeightFormat::Fp8, WeightFormat::Nvfp4]))
+    );
+    let err = "fp7".parse::<AllowQuant>().unwrap_err();
+    assert!(err.contains("native"), "{err}");
+    let json: RecommendRequest =
+        serde_json::from_str(r#"{"model": "x", "allow_quant": ["native"]}"#).expect("parses");
+    assert!(json.allow_quant.is_empty());
+    let json: RecommendRequest =
+        serde_json::from_str(r#"{"model": "x", "allow_quant": ["fp8"]}"#).expect("parses");
+    assert_eq!(json.allow_quant, vec![WeightFormat::Fp8]);
+}
+
+#[test]
+fn variants_of_a_top_deployment_are_kept_together() {
+    let rec = recommend(
+        &RecommendRequest::new("meta-llama/Llama-3.1-8B")
+            .gpus(["H100"])
+            .concurrency(16)
+            .allow_quant([WeightFormat::Fp8])
+            .kv_dtype([KvDtypeChoice::Auto, KvDtypeChoice::Fp8])
+            .top(2),
+    )
+    .expect("valid request");
+    let mut keys: Vec<String> = Vec::new();
+    for c in &rec.configurations {
+        let key = c.deployment_key();
+        if !keys.contains(&key) {
+            keys.push(key);
+        }
+    }
+    assert_eq!(keys.len(), 2, "two deployments: {keys:?}");
+    assert!(
+        rec.configurations.len() > 2,
+        "their weight-format and KV variants are kept: {}",
+        rec.summary()
+    );
+}
+
+#[test]
+fn unpriced_gpus_are_named_when_ranking_by_cost() {
+    let rec = recommend(
+        &RecommendRequest::new("meta-llama/Llama-3.1-8B")
+            .gpus(["H100", "H20"])
+            .concurrency(16),
+    )
+    .expect("valid request");
+    let note = rec
+        .notes
+        .iter()
+        .find(|n| n.starts_with("no price for"))
+        .unwrap_or_else(|| panic!("no unpriced note in {:?}", rec.notes));
+    assert!(note.contains("h20") && !note.contains("h100"), "{note}");
+    let priced = recommend(
+        &RecommendRequest::new("meta-llama/Llama-3.1-8B")
+            .gpus(["H100", "H20"])
+            .concurrency(16)
+            .price("H20", 1.5),
+    )
+    .expect("valid request");
+    assert!(!priced.notes.iter().any(|n| n.starts_with("no price for")));
+    // MI300X, GB200 and B300 carry sourced, dated prices.
+    let hw = gpuplan::catalog::hardware::embedded_hardware();
+    for id in ["mi300x", "gb200", "b300"] {
+        let price = hw.price(id).unwrap_or_else(|| panic!("{id} has no price"));
+        assert!(
+            price.usd_per_hour > 0.5 && price.usd_per_hour < 30.0,
+            "{id}"
+        );
+        assert!(price.source.contains("https://"), "{id}: {}", price.source);
+        assert!(price.as_of.starts_with("2026-"), "{id}: {}", price.as_of);
+    }
+}
+
+#[test]
+fn inline_configs_resolve_and_are_validated() {
+    let config = r#"{"model_type": "llama", "hidden_size": 4096, "num_hidden_layers": 32,
+        "num_attention_heads": 32, "num_key_value_heads": 8, "intermediate_size": 14336,
+        "vocab_size": 128256, "torch_dtype": "bfloat16"}"#;
+    let resolved = gpuplan::resolve_inline_config("acme/private-8b", config).expect("parses");
+    assert_eq!(resolved.source, gpuplan::source::INLINE);
+    assert_eq!(resolved.arch.name, "acme/private-8b");
+    let bad = config.replace("\"num_key_value_heads\": 8", "\"num_key_value_heads\": 7");
+    let err = gpuplan::resolve_inline_config("acme/private-8b", &bad).unwrap_err();
+    assert!(err.to_string().contains("1, 2, 4, 8, 16, 32"), "{err}");
+    let huge = format!(
+        "{{\"pad\": \"{}\"}}",
+        "x".repeat(gpuplan::MAX_INLINE_CONFIG_BYTES)
+    );
+    assert!(gpuplan::resolve_inline_config("big", &huge).is_err());
+    assert!(gpuplan::resolve_inline_config("list", "[1, 2]").is_err());
 }

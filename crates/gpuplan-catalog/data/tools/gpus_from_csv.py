@@ -266,6 +266,62 @@ AUGMENT = {
         host=32.0, host_src="estimated: PCIe Gen4 x16 to the host; unverified",
         aliases=["TPU v6e", "v6e", "TPUv6e", "Trillium", "TPU v6 lite", "TPU Trillium"],
     ),
+    "rtx_3090": dict(
+        arch="ampere", cc=8.6, fp8=False, fp4=False, link="none", lat=20.0, lat_src="estimated: no P2P, so every transfer is staged through host memory (two PCIe hops)",
+        mem_gib=23.69, mem_src="PyTorch OOM messages on RTX 3090 report '23.69 GiB total capacity'; nvidia-smi shows 24576 MiB",
+        scale_out=3.125, scale_out_src="estimated: 25 Gb/s Ethernet per GPU in consumer-GPU clouds; low confidence",
+        host=32.0, p2p=False,
+        aliases=["RTX 3090", "RTX3090", "3090", "GeForce RTX 3090", "NVIDIA GeForce RTX 3090"],
+    ),
+    "rtx_a6000": dict(
+        arch="ampere", cc=8.6, fp8=False, fp4=False, link="nvlink", lat=10.0, lat_src=EST_LAT,
+        mem_gib=47.40, mem_src="estimated: nvidia-smi 49140 MiB (ECC off) minus ~0.6 GiB runtime reservation, as for RTX 6000 Ada",
+        scale_out=12.5, scale_out_src="estimated: 100 Gb/s NIC per GPU; low confidence",
+        host=32.0, domain_note="The NVLink bridge is optional and joins two cards; without it, GPUs talk over PCIe Gen4",
+        aliases=["RTX A6000", "A6000", "RTXA6000", "NVIDIA RTX A6000"],
+    ),
+    "a40": dict(
+        arch="ampere", cc=8.6, fp8=False, fp4=False, link="nvlink", lat=10.0, lat_src=EST_LAT,
+        mem_gib=44.39, mem_src="estimated: same 48 GB ECC GDDR6 as L40S (44.39 GiB reported by torch with ECC on)",
+        scale_out=25.0, scale_out_src="estimated: 200 Gb/s NIC per GPU",
+        host=32.0, domain_note="The NVLink bridge is optional and joins two cards; without it, GPUs talk over PCIe Gen4",
+        aliases=["A40", "A40 48GB", "NVIDIA A40"],
+    ),
+    "a30": dict(
+        arch="ampere", cc=8.0, fp8=False, fp4=False, link="nvlink", lat=10.0, lat_src=EST_LAT,
+        mem_gib=23.76, mem_src="estimated: 24 GB * 0.99 (no reported runtime figure found)",
+        scale_out=25.0, scale_out_src="estimated: 200 Gb/s NIC per GPU",
+        host=32.0, domain_note="The NVLink bridge is optional and joins two cards; without it, GPUs talk over PCIe Gen4",
+        aliases=["A30", "A30 24GB", "NVIDIA A30"],
+    ),
+    "l20": dict(
+        arch="ada", cc=8.9, fp8=True, fp4=False, link="pcie", lat=10.0, lat_src=EST_LAT,
+        mem_gib=44.39, mem_src="estimated: same 48 GB ECC GDDR6 board as L40S (44.39 GiB reported by torch)",
+        scale_out=25.0, scale_out_src="estimated: 200 Gb/s network per GPU, as for L40S (taoguba.com.cn/Article/2551318)",
+        host=32.0, p2p=True,
+        aliases=["L20", "L20 48GB", "NVIDIA L20"],
+    ),
+    "h800": dict(
+        arch="hopper", cc=9.0, fp8=True, fp4=False, link="nvlink", lat=10.0, lat_src=EST_LAT,
+        mem_gib=79.19, mem_src="estimated: same 80 GB HBM3 as H100 SXM5 (79.19 GiB reported by torch)",
+        scale_out=50.0, scale_out_src="estimated: HGX H800 with CX7 NDR 400 Gb/s per GPU, like HGX H100",
+        host=64.0,
+        aliases=["H800", "H800 SXM", "H800 80GB", "NVIDIA H800"],
+    ),
+    "a800_sxm_80": dict(
+        arch="ampere", cc=8.0, fp8=False, fp4=False, link="nvlink", lat=10.0, lat_src=EST_LAT,
+        mem_gib=79.15, mem_src="estimated: same 80 GB HBM2e as A100 SXM4 80GB (79.15 GiB reported by torch)",
+        scale_out=25.0, scale_out_src="estimated: 1:1 200 Gb/s fabric, as for A100 SXM",
+        host=32.0,
+        aliases=["A800", "A800 80GB", "A800 SXM", "A800-SXM4-80GB", "NVIDIA A800-SXM4-80GB", "NVIDIA A800 80GB"],
+    ),
+    "mi210": dict(
+        arch="cdna2", gfx="gfx90a", fp8=False, fp4=False, link="infinity_fabric", lat=10.0, lat_src="estimated: assumed similar to NVLink systems (aiconfigurator 10 us); not measured",
+        mem_gib=63.98, mem_src="estimated: 64 GiB HBM2e as ROCm reports per MI250X GCD (63.98 GiB)",
+        scale_out=12.5, scale_out_src="estimated: 100 Gb/s NIC per GPU; low confidence",
+        host=32.0, domain_note="Infinity Fabric bridges join up to four cards; without them, GPUs talk over PCIe Gen4",
+        aliases=["MI210", "Instinct MI210", "AMD Instinct MI210"],
+    ),
 }
 
 LINK_NAMES_NO_SCALEUP = {"none": "none (no peer-to-peer)", "pcie": "PCIe peer-to-peer"}

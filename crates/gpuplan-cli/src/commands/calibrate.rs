@@ -71,7 +71,7 @@ pub fn run(args: &CalibrateArgs, ctx: &Context, out: &mut dyn Write) -> anyhow::
     );
     // Refuse to write a file that --profile would then reject.
     gpuplan_catalog::profiles::parse_profiles(&args.output.display().to_string(), &text)?;
-    deployment::write_file(&args.output, &text)?;
+    deployment::write_file(&args.output, &text, "engine profile")?;
     let report = CalibrationReport {
         input: args.file.clone(),
         output: args.output.clone(),

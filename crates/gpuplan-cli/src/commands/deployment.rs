@@ -88,8 +88,9 @@ pub(crate) fn layout_label(p: &Parallelism) -> String {
     format!("tp{} pp{} dp{} ep{}", p.tp, p.pp, p.dp, p.ep)
 }
 
-/// Writes an output file (`--plot`, `--report`, `-o`), naming it in any error.
-pub(crate) fn write_file(path: &Path, contents: &str) -> anyhow::Result<()> {
+/// Writes an output file (`--plot`, `--report`, `-o`), naming it in any error, and says on
+/// stderr what it wrote where (`what`: "Pareto plot", "HTML report", ...).
+pub(crate) fn write_file(path: &Path, contents: &str, what: &str) -> anyhow::Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         if !dir.is_dir() {
             return Err(anyhow!(
@@ -99,5 +100,7 @@ pub(crate) fn write_file(path: &Path, contents: &str) -> anyhow::Result<()> {
             ));
         }
     }
-    std::fs::write(path, contents).with_context(|| format!("cannot write {}", path.display()))
+    std::fs::write(path, contents).with_context(|| format!("cannot write {}", path.display()))?;
+    eprintln!("wrote the {what} to {}", path.display());
+    Ok(())
 }

@@ -142,6 +142,7 @@ pub fn run(args: &EstimateArgs, ctx: &Context, out: &mut dyn Write) -> anyhow::R
         deployment::write_file(
             path,
             &line_chart_svg(&latency_chart(&report, &concurrencies)),
+            "latency chart",
         )?;
     }
     match ctx.format {

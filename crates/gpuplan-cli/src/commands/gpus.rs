@@ -21,6 +21,11 @@ pub fn run(args: &GpusArgs, ctx: &Context, out: &mut dyn Write) -> anyhow::Resul
             .collect::<Result<_, _>>()
             .map_err(gpuplan::Error::from)?
     };
+    let gpus: Vec<&Gpu> = gpus
+        .into_iter()
+        .filter(|g| args.vendor.is_none_or(|v| g.vendor == v))
+        .filter(|g| args.min_memory.is_none_or(|gib| g.memory_gib >= gib))
+        .collect();
     let human = is_human(ctx.format);
     // The terminal table leaves the long display name out so that every column fits.
     let with_name = ctx.format != OutputFormat::Table;

@@ -51,6 +51,10 @@ pub struct ModelSummary {
     pub head_dim: u64,
     /// Attention family: mha, gqa, mqa, mla or hybrid.
     pub attention: &'static str,
+    /// The token mixers layer by layer, when they differ between layers (heterogeneous blocks,
+    /// sliding windows, hybrids): "49 attention (64 heads, 8 KV heads); 31 no attention (MLP only)".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attention_by_layer: Option<String>,
     /// KV-cache bytes per token at `kv_dtype`, averaged over a 16-token sequence (every
     /// attention layer counts, sliding-window ones included).
     pub kv_cache_bytes_per_token: f64,
@@ -137,6 +141,7 @@ impl ModelSummary {
             num_kv_heads: arch.num_kv_heads,
             head_dim: arch.head_dim,
             attention: attention_name(arch.attention),
+            attention_by_layer: attention_by_layer(arch),
             kv_cache_bytes_per_token: arch.kv_cache_bytes_per_token(SHORT_CONTEXT_TOKENS, kv),
             kv_cache_bytes_per_token_long_context: arch.kv_cache_bytes_per_token_growing(kv),
             kv_state_bytes_per_sequence: arch.state_bytes_per_sequence(),
@@ -217,6 +222,9 @@ impl ModelSummary {
                 ),
             ),
         ];
+        if let Some(by_layer) = &self.attention_by_layer {
+            rows.push(("Attention by layer", by_layer.clone()));
+        }
         if self.is_moe {
             rows.push((
                 "Experts",
@@ -309,4 +317,43 @@ pub fn run(args: &ModelArgs, ctx: &Context, out: &mut dyn Write) -> anyhow::Resu
         OutputFormat::Json => write_json(&summary, out),
         _ => write_table(&summary.to_table(), ctx, out),
     }
+}
+
+/// The layers grouped by token mixer, in order of first appearance, when there is more than one
+/// kind: "49 attention (64 heads, 8 KV heads); 31 no attention".
+fn attention_by_layer(arch: &gpuplan_core::model::Architecture) -> Option<String> {
+    use gpuplan_core::model::{AttentionSpan, Mixer};
+    let mut groups: Vec<(String, usize)> = Vec::new();
+    for layer in &arch.layers {
+        let kind = match &layer.mixer {
+            Mixer::Attention(a) => {
+                let span = match a.span {
+                    AttentionSpan::Full => String::new(),
+                    AttentionSpan::Sliding { window } => format!(", sliding window {window}"),
+                    AttentionSpan::Chunked { chunk } => format!(", chunks of {chunk}"),
+                    AttentionSpan::Compressed { ratio, window } => {
+                        format!(", compressed 1:{ratio} + window {window}")
+                    }
+                };
+                format!(
+                    "attention ({} heads, {} KV heads{span})",
+                    a.q_heads, a.kv_heads
+                )
+            }
+            Mixer::Mla(m) => format!("MLA ({} heads)", m.heads),
+            Mixer::Ssm(_) => "state-space / linear attention".to_string(),
+            Mixer::None => "no attention (MLP only)".to_string(),
+        };
+        match groups.iter_mut().find(|(k, _)| *k == kind) {
+            Some((_, n)) => *n += 1,
+            None => groups.push((kind, 1)),
+        }
+    }
+    (groups.len() > 1).then(|| {
+        groups
+            .iter()
+            .map(|(kind, n)| format!("{n} {kind}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    })
 }

@@ -7,13 +7,13 @@ use std::collections::BTreeMap;
 use std::io::Write;
 
 use gpuplan::estimate::{estimate_deployment, DeploymentSpec};
-use gpuplan::{Configuration, RecommendRequest, Recommendation};
+use gpuplan::{Configuration, EmitTarget, RecommendRequest, Recommendation};
 use gpuplan_core::hardware::HardwareCatalog;
 use gpuplan_core::memory::{plan_memory, Engine, MemoryRequest};
 use gpuplan_core::model::Architecture;
 use gpuplan_core::perf::Profiles;
 use gpuplan_core::quant::{KvDtype, KvDtypeChoice};
-use gpuplan_core::search::Load;
+use gpuplan_core::search::{Load, Objective};
 
 use super::deployment::{self, DEFAULT_GPU_MEMORY_UTILIZATION};
 use super::{write_json, write_table};
@@ -38,9 +38,17 @@ pub fn run(args: &RecommendArgs, ctx: &Context, out: &mut dyn Write) -> anyhow::
     let hardware = ctx.hardware()?;
     let profiles = deployment::profiles(args.profile.as_deref())?;
     let recommendation = search(&request, &resolved.arch, &hardware, &profiles)?;
+    let view = View {
+        engine_column: request.engine.len() > 1,
+        all_variants: args.all_variants,
+    };
 
     if let Some(path) = &args.plot {
-        deployment::write_file(path, &pareto_svg(&pareto_plot(&recommendation)))?;
+        deployment::write_file(
+            path,
+            &pareto_svg(&pareto_plot(&recommendation)),
+            "Pareto plot",
+        )?;
     }
     if let Some(path) = &args.report {
         let report = html(
@@ -49,8 +57,9 @@ pub fn run(args: &RecommendArgs, ctx: &Context, out: &mut dyn Write) -> anyhow::
             &resolved.arch,
             &hardware,
             &profiles,
+            view,
         );
-        deployment::write_file(path, &html_report(&report))?;
+        deployment::write_file(path, &html_report(&report), "HTML report")?;
     }
 
     match ctx.format {
@@ -58,10 +67,10 @@ pub fn run(args: &RecommendArgs, ctx: &Context, out: &mut dyn Write) -> anyhow::
         format => {
             let human = format != OutputFormat::Csv;
             if recommendation.is_satisfied() {
-                write_table(&ranked_table(&recommendation, human), ctx, out)?;
+                write_table(&ranked_table(&recommendation, human, view), ctx, out)?;
             }
             if !recommendation.is_satisfied() {
-                write_table(&near_miss_table(&recommendation, human), ctx, out)?;
+                write_table(&near_miss_table(&recommendation, human, view), ctx, out)?;
             }
             if human {
                 if let Some(launch) = &recommendation.launch {
@@ -166,11 +175,10 @@ fn request(args: &RecommendArgs, ctx: &Context) -> anyhow::Result<RecommendReque
             args.gpus.clone()
         },
         max_gpus: args.max_gpus,
-        allow_quant: if args.allow_quant.is_empty() {
-            defaults.allow_quant.clone()
-        } else {
-            args.allow_quant.clone()
-        },
+        allow_quant: args
+            .allow_quant
+            .clone()
+            .map_or_else(|| defaults.allow_quant.clone(), |a| a.0),
         kv_dtype: if args.kv_dtype.is_empty() {
             defaults.kv_dtype.clone()
         } else {
@@ -281,24 +289,69 @@ fn headroom_columns(rec: &Recommendation) -> Vec<(Column, HeadroomOf)> {
     columns
 }
 
+/// How the tables show a recommendation to people.
+#[derive(Debug, Clone, Copy, Default)]
+struct View {
+    /// An engine column (more than one engine was searched).
+    engine_column: bool,
+    /// Every variant of a deployment on its own row (else folded into the best).
+    all_variants: bool,
+}
+
+/// The rows of a human table: the configurations, with the variants of a deployment (same
+/// [`Configuration::deployment_key`], another weight format or KV dtype) folded into the best
+/// one unless `all_variants`; and how many were folded.
+fn shown_configurations(rec: &Recommendation, view: View) -> (Vec<&Configuration>, usize) {
+    if view.all_variants {
+        return (rec.configurations.iter().collect(), 0);
+    }
+    let mut keys: Vec<String> = Vec::new();
+    let mut shown = Vec::new();
+    for c in &rec.configurations {
+        let key = c.deployment_key();
+        if !keys.contains(&key) {
+            keys.push(key);
+            shown.push(c);
+        }
+    }
+    let folded = rec.configurations.len() - shown.len();
+    (shown, folded)
+}
+
+/// "bf16/bf16", or "fp8*/fp8" when the weights are requantized from the checkpoint's format.
+fn quant_text(c: &Configuration) -> String {
+    let mark = if c.requantized { "*" } else { "" };
+    format!("{}{mark}/{}", c.weight_quant, c.kv_dtype)
+}
+
 /// The columns describing a configuration, human (`layout` and `quant` as text) or machine
 /// (every size and dtype in its own column).
-fn configuration_columns(human: bool) -> Vec<Column> {
+fn configuration_columns(human: bool, view: View) -> Vec<Column> {
     let mut columns = vec![
         Column::new("gpu", "GPU", ValueKind::Text).priority(100),
         Column::new("num_gpus", "GPUs", ValueKind::Count).priority(100),
     ];
     if human {
         columns.push(Column::new("layout", "Layout", ValueKind::Text).priority(95));
-        columns.push(Column::new("quant", "Weights/KV", ValueKind::Text).priority(62));
+        if view.engine_column {
+            columns.push(Column::new("engine", "Engine", ValueKind::Text).priority(94));
+        }
+        columns.push(Column::new("quant", "Weights/KV", ValueKind::Text).priority(87));
+        columns.push(Column::new("concurrency", "Concurrency", ValueKind::Count).priority(86));
     } else {
         for key in ["tp", "pp", "dp", "ep"] {
             columns.push(Column::new(key, key.to_uppercase(), ValueKind::Count));
         }
         columns.push(Column::new("weight_quant", "Weights", ValueKind::Text));
         columns.push(Column::new("kv_dtype", "KV", ValueKind::Text));
+        columns.push(Column::new("requantized", "Requantized", ValueKind::Text));
         columns.push(Column::new("engine", "Engine", ValueKind::Text));
         columns.push(Column::new("mode", "Mode", ValueKind::Text));
+        columns.push(Column::new(
+            "concurrency_per_replica",
+            "Concurrency/replica",
+            ValueKind::Count,
+        ));
     }
     columns.extend([
         Column::new("replicas", "Replicas", ValueKind::Count).priority(50),
@@ -322,17 +375,27 @@ fn configuration_columns(human: bool) -> Vec<Column> {
     columns
 }
 
-fn configuration_cells(c: &Configuration, human: bool) -> Vec<Cell> {
+fn configuration_cells(c: &Configuration, human: bool, view: View) -> Vec<Cell> {
     let mut cells: Vec<Cell> = vec![c.gpu.clone().into(), c.num_gpus.into()];
     if human {
         cells.push(layout_text(c).into());
-        cells.push(format!("{}/{}", c.weight_quant, c.kv_dtype).into());
+        if view.engine_column {
+            cells.push(c.engine.clone().into());
+        }
+        cells.push(quant_text(c).into());
+        cells.push(
+            c.concurrency_per_replica
+                .map(|per_replica| per_replica * u64::from(c.replicas))
+                .into(),
+        );
     } else {
         cells.extend([c.tp.into(), c.pp.into(), c.dp.into(), c.ep.into()]);
         cells.push(c.weight_quant.as_str().into());
         cells.push(c.kv_dtype.as_str().into());
+        cells.push(c.requantized.into());
         cells.push(c.engine.clone().into());
         cells.push(c.mode.as_str().into());
+        cells.push(c.concurrency_per_replica.into());
     }
     cells.extend([
         c.replicas.into(),
@@ -376,24 +439,54 @@ fn load_text(load: &Load) -> String {
     }
 }
 
+/// The note on requantized rows, when a shown row is requantized.
+fn requantized_note<'a>(
+    rec: &Recommendation,
+    mut shown: impl Iterator<Item = &'a Configuration>,
+) -> Option<String> {
+    shown.any(|c| c.requantized).then(|| {
+        format!(
+            "*: weights requantized from the checkpoint's {} (the engine quantizes at load time, \
+             or a quantized checkpoint is needed)",
+            rec.checkpoint_weight_quant
+        )
+    })
+}
+
 /// The top configurations, best first.
-fn ranked_table(rec: &Recommendation, human: bool) -> Table {
+fn ranked_table(rec: &Recommendation, human: bool, view: View) -> Table {
     let headroom = headroom_columns(rec);
     let mut columns = vec![Column::new("rank", "#", ValueKind::Count).priority(100)];
-    columns.extend(configuration_columns(human));
+    columns.extend(configuration_columns(human, view));
     columns.extend(headroom.iter().map(|(column, _)| column.clone()));
     let mut table = Table::new(columns).with_title(request_line(rec));
-    for (rank, c) in rec.configurations.iter().enumerate() {
+    let (shown, folded) = if human {
+        shown_configurations(rec, view)
+    } else {
+        (rec.configurations.iter().collect(), 0)
+    };
+    for (rank, c) in shown.iter().enumerate() {
         let mut row: Vec<Cell> = vec![(rank + 1).into()];
-        row.extend(configuration_cells(c, human));
+        row.extend(configuration_cells(c, human, view));
         row.extend(headroom.iter().map(|(_, value)| Cell::from(value(c))));
         table.push_row(row);
     }
     table.push_note(format!(
-        "{} candidates evaluated, {} fit in memory, {} met the limits; room: spare share of each \
-         limit",
+        "{} candidates evaluated, {} fit in memory, {} met the limits; concurrency: requests in \
+         flight at the operating point; room: spare share of each limit",
         rec.counts.evaluated, rec.counts.fit, rec.counts.met_slos
     ));
+    if human {
+        if let Some(note) = requantized_note(rec, shown.iter().copied()) {
+            table.push_note(note);
+        }
+    }
+    if folded > 0 {
+        table.push_note(format!(
+            "{folded} row(s) that differ from a row above only in weight format or KV dtype are \
+             folded into it (--all-variants shows them; JSON has them all)"
+        ));
+    }
     for note in &rec.notes {
         table.push_note(note.clone());
     }
@@ -401,23 +494,23 @@ fn ranked_table(rec: &Recommendation, human: bool) -> Table {
 }
 
 /// The configurations that came closest, with the limit that excluded each.
-fn near_miss_table(rec: &Recommendation, human: bool) -> Table {
+fn near_miss_table(rec: &Recommendation, human: bool, view: View) -> Table {
     // For people, what was missed matters more than prices and sizes: those are left out so
     // that the misses have room.
     const HUMAN_LEFT_OUT: [&str; 5] = [
         "replicas",
+        "concurrency",
         "output_throughput_tok_s_per_gpu",
-        "quant",
         "usd_per_hour",
         "usd_per_million_output_tokens",
     ];
-    let keep: Vec<bool> = configuration_columns(human)
+    let keep: Vec<bool> = configuration_columns(human, view)
         .iter()
         .map(|column| !human || !HUMAN_LEFT_OUT.contains(&column.key.as_str()))
         .collect();
     let mut columns = vec![Column::new("rank", "#", ValueKind::Count).priority(100)];
     columns.extend(
-        configuration_columns(human)
+        configuration_columns(human, view)
             .into_iter()
             .zip(&keep)
             .filter_map(|(column, keep)| keep.then_some(column)),
@@ -438,7 +531,7 @@ fn near_miss_table(rec: &Recommendation, human: bool) -> Table {
     for (rank, miss) in rec.near_misses.iter().enumerate() {
         let mut row: Vec<Cell> = vec![(rank + 1).into()];
         row.extend(
-            configuration_cells(&miss.configuration, human)
+            configuration_cells(&miss.configuration, human, view)
                 .into_iter()
                 .zip(&keep)
                 .filter_map(|(cell, keep)| keep.then_some(cell)),
@@ -558,6 +651,7 @@ fn memory_bars(
     request: &RecommendRequest,
     arch: &Architecture,
     hardware: &HardwareCatalog,
+    view: View,
 ) -> Option<StackedBars> {
     let categories = [
         "Weights",
@@ -566,8 +660,9 @@ fn memory_bars(
         "KV cache pool",
         "Free",
     ];
-    let mut bars = Vec::new();
-    for c in rec.configurations.iter().take(REPORT_MEMORY_BARS) {
+    let mut bars: Vec<StackedBar> = Vec::new();
+    let (shown, _) = shown_configurations(rec, view);
+    for (rank, c) in shown.into_iter().enumerate().take(REPORT_MEMORY_BARS) {
         let (Ok(gpu), Ok(engine)) = (hardware.resolve(&c.gpu), c.engine.parse::<Engine>()) else {
             continue;
         };
@@ -593,8 +688,21 @@ fn memory_bars(
             + plan.activation_gib_per_gpu
             + overheads
             + plan.kv_cache_gib_per_gpu;
+        // Rank, layout, engine and formats: every bar's label is its own.
+        let mut label = format!(
+            "#{} {}x {} {} {}",
+            rank + 1,
+            c.gpus_per_replica,
+            c.gpu,
+            layout_text(c),
+            quant_text(c)
+        );
+        if view.engine_column {
+            label.push(' ');
+            label.push_str(&c.engine);
+        }
         bars.push(StackedBar {
-            label: format!("{}x {} {}", c.gpus_per_replica, c.gpu, layout_text(c)),
+            label,
             values: vec![
                 plan.weights_gib_per_gpu,
                 plan.activation_gib_per_gpu,
@@ -709,6 +817,51 @@ fn winner_curve(
     })
 }
 
+/// The column the ranking is by, for an objective.
+fn objective_column(objective: Objective) -> &'static str {
+    match objective {
+        Objective::Cost => "usd_per_million_output_tokens",
+        Objective::Throughput => "output_throughput_tok_s_per_gpu",
+        Objective::Latency => "time_to_first_token_ms",
+    }
+}
+
+/// The table with the column it is ranked by moved right after the configuration (GPU, layout,
+/// engine, formats), so that it is in view on a narrow page without scrolling, its header
+/// marked "(ranked)".
+fn ranked_first(mut table: Table, objective: Objective) -> Table {
+    let key = objective_column(objective);
+    let Some(from) = table.columns.iter().position(|c| c.key == key) else {
+        return table;
+    };
+    let to = table
+        .columns
+        .iter()
+        .position(|c| c.key == "quant")
+        .map_or(1, |quant| quant + 1)
+        .min(from);
+    let mut column = table.columns.remove(from);
+    column.header = format!("{} (ranked)", column.header);
+    table.columns.insert(to, column);
+    for row in &mut table.rows {
+        if from < row.len() {
+            let cell = row.remove(from);
+            row.insert(to.min(row.len()), cell);
+        }
+    }
+    table
+}
+
+/// The launch command the report shows: `--emit`'s, else the best configuration's own engine.
+fn report_launch(rec: &Recommendation) -> Option<String> {
+    if rec.launch.is_some() {
+        return rec.launch.clone();
+    }
+    let best = rec.configurations.first().filter(|_| rec.is_satisfied())?;
+    let target: EmitTarget = best.engine.parse().ok()?;
+    Some(gpuplan::launch_command(target, &rec.model, best))
+}
+
 /// The HTML report: inputs, ranking, Pareto plot, memory bars, the winner's curve and launch
 /// command.
 fn html(
@@ -717,6 +870,7 @@ fn html(
     arch: &Architecture,
     hardware: &HardwareCatalog,
     profiles: &Profiles,
+    view: View,
 ) -> Report {
     let mut inputs = vec![
         ("Model".to_string(), rec.model.clone()),
@@ -774,9 +928,9 @@ fn html(
         ),
     ]);
     let ranked = if rec.is_satisfied() {
-        ranked_table(rec, true)
+        ranked_first(ranked_table(rec, true, view), rec.objective)
     } else {
-        near_miss_table(rec, true)
+        near_miss_table(rec, true, view)
     };
     let mut notes = rec.notes.clone();
     if rec
@@ -798,9 +952,52 @@ fn html(
         inputs,
         ranked,
         pareto: Some(pareto_plot(rec)),
-        memory: memory_bars(rec, request, arch, hardware),
+        memory: memory_bars(rec, request, arch, hardware, view),
         latency: winner_curve(rec, request, arch, hardware, profiles),
-        launch_command: rec.launch.clone(),
+        launch_command: report_launch(rec),
         notes,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_ranked_by_column_follows_the_configuration() {
+        let columns = vec![
+            Column::new("rank", "#", ValueKind::Count),
+            Column::new("gpu", "GPU", ValueKind::Text),
+            Column::new("quant", "Weights/KV", ValueKind::Text),
+            Column::new("time_to_first_token_ms", "TTFT", ValueKind::Ms),
+            Column::new(
+                "usd_per_million_output_tokens",
+                "$/Mtok",
+                ValueKind::UsdPerMillionTokens,
+            ),
+        ];
+        let mut table = Table::new(columns);
+        table.push_row(vec![
+            1.into(),
+            "h100".into(),
+            "bf16/bf16".into(),
+            500.0.into(),
+            0.25.into(),
+        ]);
+        let table = ranked_first(table, Objective::Cost);
+        let keys: Vec<&str> = table.columns.iter().map(|c| c.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "rank",
+                "gpu",
+                "quant",
+                "usd_per_million_output_tokens",
+                "time_to_first_token_ms"
+            ]
+        );
+        assert_eq!(table.columns[3].header, "$/Mtok (ranked)");
+        assert_eq!(table.rows[0][3], Cell::from(0.25));
+        assert_eq!(table.rows[0][4], Cell::from(500.0));
     }
 }

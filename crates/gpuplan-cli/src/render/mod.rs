@@ -73,8 +73,12 @@ pub struct RenderOptions {
     pub color: bool,
 }
 
-/// The width assumed when standard output is not a terminal and `COLUMNS` is unset.
+/// The width of [`RenderOptions::default`], and where notes wrap when the width is unlimited.
 pub const DEFAULT_WIDTH: usize = 100;
+
+/// The width when standard output is not a terminal and `COLUMNS` is unset: tables are never
+/// truncated for a pipe or a file.
+pub const UNLIMITED_WIDTH: usize = usize::MAX;
 
 impl Default for RenderOptions {
     fn default() -> Self {
@@ -86,8 +90,8 @@ impl Default for RenderOptions {
 }
 
 impl RenderOptions {
-    /// Options for standard output: width from `COLUMNS`, else the terminal, else
-    /// [`DEFAULT_WIDTH`]; colour only when standard output is a terminal, `NO_COLOR` is unset
+    /// Options for standard output: width from `COLUMNS`, else the terminal, else (a pipe or a
+    /// file) [`UNLIMITED_WIDTH`]; colour only when standard output is a terminal, `NO_COLOR` is unset
     /// or empty (<https://no-color.org>) and `TERM` is not `dumb`.
     pub fn detect() -> Self {
         let stdout = std::io::stdout();
@@ -121,7 +125,11 @@ impl RenderOptions {
             .and_then(|value| value.trim().parse::<usize>().ok())
             .filter(|&width| width > 0)
             .or(terminal_width.filter(|&width| width > 0))
-            .unwrap_or(DEFAULT_WIDTH);
+            .unwrap_or(if is_terminal {
+                DEFAULT_WIDTH
+            } else {
+                UNLIMITED_WIDTH
+            });
         let no_color = no_color_env.is_some_and(|value| !value.is_empty());
         let dumb = term_env == Some("dumb");
         RenderOptions {
@@ -173,14 +181,16 @@ mod tests {
         assert_eq!(
             piped,
             RenderOptions {
-                width: DEFAULT_WIDTH,
+                width: UNLIMITED_WIDTH,
                 color: false
             }
         );
+        let tty_without_size = RenderOptions::resolve(None, None, None, true, None);
+        assert_eq!(tty_without_size.width, DEFAULT_WIDTH);
         let columns = RenderOptions::resolve(Some("72"), None, None, true, Some(200));
         assert_eq!(columns.width, 72);
         let bad_columns = RenderOptions::resolve(Some("wide"), None, None, false, None);
-        assert_eq!(bad_columns.width, DEFAULT_WIDTH);
+        assert_eq!(bad_columns.width, UNLIMITED_WIDTH);
         assert!(!RenderOptions::resolve(None, None, Some("dumb"), true, None).color);
     }
 

@@ -168,7 +168,7 @@ pub fn pareto_svg(plot: &ParetoPlot) -> String {
     let _ = write!(svg, r#"<defs><clipPath id="{id}-clip">"#);
     area.rect(&mut svg, "");
     svg.push_str("</clipPath></defs>\n");
-    title_text(&mut svg, &plot.title, area.left);
+    title_text(&mut svg, &plot.title, area.left, WIDTH - area.left - 8.0);
     draw_x_axis(&mut svg, &x_axis, &area, true, &plot.x_label);
     draw_y_axis(&mut svg, &y_axis, &area, &plot.y_label);
 
@@ -234,10 +234,12 @@ pub fn pareto_svg(plot: &ParetoPlot) -> String {
             .get(point.series.as_str())
             .copied()
             .unwrap_or(PALETTE[0]);
+        // Every point at full opacity: a translucent dark blue reads as the light blue of
+        // another series. The frontier is told apart by its dark outline.
         let (stroke, opacity) = if point.on_frontier {
             (INK, "1")
         } else {
-            ("#FFFFFF", "0.75")
+            ("#FFFFFF", "1")
         };
         let _ = writeln!(
             svg,
@@ -258,10 +260,15 @@ pub fn pareto_svg(plot: &ParetoPlot) -> String {
             escape(&format!("Chosen: {}", point.label)),
         );
         let label = shorten(&format!("Chosen: {}", point.label), 48);
-        let (text_x, anchor) = if x > area.right - 280.0 {
+        let label_width = approx_text_width(&label, 12.0);
+        // Right of the point when it fits inside the plot, else left of it; never past either
+        // edge of the image.
+        let (text_x, anchor) = if x + 15.0 + label_width <= area.right {
+            (x + 15.0, "start")
+        } else if x - 15.0 - label_width >= 4.0 {
             (x - 15.0, "end")
         } else {
-            (x + 15.0, "start")
+            ((WIDTH - 8.0 - label_width).max(8.0), "start")
         };
         // Below the point when above it would collide with the top edge or limit labels.
         let text_y = if y < area.top + 40.0 {
@@ -367,7 +374,7 @@ pub fn line_chart_svg(chart: &LineChart) -> String {
     let x_axis = Axis::new(x_values, chart.log_x, LogBase::Two, left, right);
 
     let mut svg = open_svg(WIDTH, height, &chart.title);
-    title_text(&mut svg, &chart.title, left);
+    title_text(&mut svg, &chart.title, left, WIDTH - left - 8.0);
     for (row, items) in legend_rows.iter().enumerate() {
         let y = 44.0 + row as f64 * 20.0;
         for (x, name, color) in items {
@@ -526,7 +533,7 @@ pub fn stacked_bar_svg(chart: &StackedBars) -> String {
     let x_axis = Axis::new(extents.chain([0.0]), false, LogBase::Ten, left, right);
 
     let mut svg = open_svg(WIDTH, height, &chart.title);
-    title_text(&mut svg, &chart.title, 16.0);
+    title_text(&mut svg, &chart.title, 16.0, WIDTH - 16.0 - 8.0);
     for (row, items) in legend_rows.iter().enumerate() {
         let y = 44.0 + row as f64 * 20.0;
         for (x, name, color) in items {
@@ -1011,10 +1018,31 @@ fn open_svg(width: f64, height: f64, title: &str) -> String {
     svg
 }
 
-fn title_text(svg: &mut String, title: &str, x: f64) {
-    if !title.is_empty() {
-        text_weighted(svg, x, 28.0, "start", 17.0, INK, "700", title);
+/// The title at the top left, in a smaller font when it would run past `max_width` pixels (down
+/// to 11 px, then shortened with an ellipsis), so that it is never cut at the right edge.
+fn title_text(svg: &mut String, title: &str, x: f64, max_width: f64) {
+    if title.is_empty() {
+        return;
     }
+    const SIZE: f64 = 17.0;
+    const MIN_SIZE: f64 = 11.0;
+    let natural = approx_text_width(title, SIZE);
+    let size = if natural <= max_width {
+        SIZE
+    } else {
+        (SIZE * max_width / natural).max(MIN_SIZE).floor()
+    };
+    let fits = (max_width / (size * 0.6)).floor().max(1.0) as usize;
+    text_weighted(
+        svg,
+        x,
+        28.0,
+        "start",
+        size,
+        INK,
+        "700",
+        &shorten(title, fits),
+    );
 }
 
 fn no_data(svg: &mut String, area: &Area) {
@@ -1382,6 +1410,94 @@ pub(crate) mod tests {
             vlines: vec![(20.0, "ITL ≤ 50 ms".into())],
             hlines: vec![(1000.0, "min 1k tok/s/GPU".into())],
             ..ParetoPlot::default()
+        }
+    }
+
+    /// The x, anchor and text of every `<text>` element.
+    fn texts(svg: &str) -> Vec<(f64, String, f64, String)> {
+        svg.lines()
+            // Rotated labels (the y-axis title) run vertically: not checked here.
+            .filter(|l| l.starts_with("<text x=\"") && !l.contains("transform="))
+            .map(|l| {
+                let attr = |name: &str| {
+                    let start = l.find(&format!("{name}=\"")).expect(name) + name.len() + 2;
+                    let end = start + l[start..].find('"').expect("closing quote");
+                    l[start..end].to_string()
+                };
+                let content_start = l.find('>').expect("tag end") + 1;
+                let content_end = l.rfind("</text>").expect("closing tag");
+                (
+                    attr("x").parse().expect("x"),
+                    attr("text-anchor"),
+                    attr("font-size").parse().expect("font-size"),
+                    l[content_start..content_end].to_string(),
+                )
+            })
+            .collect()
+    }
+
+    /// Left and right edge of a text element (at the 0.6 em per character estimate).
+    fn extent(x: f64, anchor: &str, size: f64, content: &str) -> (f64, f64) {
+        let width = content.chars().count() as f64 * size * 0.6;
+        match anchor {
+            "end" => (x - width, x),
+            "middle" => (x - width / 2.0, x + width / 2.0),
+            _ => (x, x + width),
+        }
+    }
+
+    #[test]
+    fn chosen_label_and_titles_stay_inside_the_image_and_points_are_opaque() {
+        // The chosen point at the far left and at the far right of the x range.
+        for chosen_x in [1.0, 200.0] {
+            let mut plot = sample_pareto();
+            plot.title = format!("{} with a very long title that would run past the right edge of the image otherwise", "x".repeat(40));
+            plot.points.push(PlotPoint {
+                x: chosen_x,
+                y: 3000.0,
+                series: "B200".into(),
+                label: "8x b200 tp8 fp8*/fp8 vllm a long configuration label".into(),
+                on_frontier: true,
+                chosen: true,
+            });
+            for p in plot.points.iter_mut().take(24) {
+                p.chosen = false;
+            }
+            let svg = pareto_svg(&plot);
+            check_svg(&svg);
+            for (x, anchor, size, content) in texts(&svg) {
+                let (left, right) = extent(x, &anchor, size, &content);
+                assert!(
+                    left >= 0.0 && right <= 880.0,
+                    "text {content:?} spans {left:.0}..{right:.0}, outside 0..880"
+                );
+            }
+            assert!(
+                !svg.contains("fill-opacity=\"0.75\""),
+                "no translucent points"
+            );
+        }
+        let chart = LineChart {
+            title: "1x b200 tp1 bf16/bf16: latency and throughput against concurrency (one replica), long".into(),
+            x_label: "Concurrent requests".into(),
+            log_x: true,
+            panels: vec![ChartPanel {
+                y_label: "TTFT (ms)".into(),
+                series: vec![LineSeries {
+                    name: "b200".into(),
+                    points: vec![(1.0, 10.0), (2.0, 12.0)],
+                }],
+                hlines: Vec::new(),
+                log_y: false,
+            }],
+        };
+        let svg = line_chart_svg(&chart);
+        for (x, anchor, size, content) in texts(&svg) {
+            let (left, right) = extent(x, &anchor, size, &content);
+            assert!(
+                left >= 0.0 && right <= 880.0,
+                "{content:?}: {left:.0}..{right:.0}"
+            );
         }
     }
 

@@ -299,8 +299,14 @@ pub fn render_table(table: &Table, options: &RenderOptions) -> String {
             hidden.join(", ")
         ));
     }
+    // Notes are prose: on an unlimited width (a pipe) they still wrap at the default width.
+    let note_width = if options.width == super::UNLIMITED_WIDTH {
+        super::DEFAULT_WIDTH
+    } else {
+        options.width
+    };
     for note in notes {
-        for line in wrap(&note, options.width.max(20).saturating_sub(2)) {
+        for line in wrap(&note, note_width.max(20).saturating_sub(2)) {
             out.push_str(&style.dim(&format!("  {line}")));
             out.push('\n');
         }

@@ -280,11 +280,14 @@ pub struct MemoryBody {
     pub engine: Engine,
     /// Fraction of GPU memory the engine may use (default 0.9).
     pub gpu_memory_utilization: f64,
+    /// A model's `config.json` inline, as a JSON object, instead of a catalog or Hub model.
+    pub config: Option<serde_json::Value>,
 }
 
 impl Default for MemoryBody {
     fn default() -> Self {
         MemoryBody {
+            config: None,
             model: String::new(),
             gpu: String::new(),
             tp: None,
@@ -339,7 +342,10 @@ fn memory_plan(state: &AppState, body: &MemoryBody) -> Result<MemoryResponse, Ap
     }
     check_utilization(body.gpu_memory_utilization)?;
     let gpu = resolve_gpu(state, &body.gpu)?;
-    let base = state.resolve_model(&body.model)?;
+    let base = match &body.config {
+        Some(config) => inline_arch(inline_model_name(&body.model, config), config)?,
+        None => state.resolve_model(&body.model)?,
+    };
     let arch = with_quant(&base, body.weight_quant);
     let (parallelism, num_gpus) = gpuplan::limits::resolve_parallelism(
         body.tp,
@@ -413,11 +419,14 @@ pub struct EstimateBody {
     pub max_model_len: Option<u64>,
     /// Fraction of GPU memory the engine may use (default 0.9).
     pub gpu_memory_utilization: f64,
+    /// A model's `config.json` inline, as a JSON object, instead of a catalog or Hub model.
+    pub config: Option<serde_json::Value>,
 }
 
 impl Default for EstimateBody {
     fn default() -> Self {
         EstimateBody {
+            config: None,
             model: String::new(),
             gpu: String::new(),
             tp: None,
@@ -490,7 +499,10 @@ fn estimate_one(state: &AppState, body: &EstimateBody) -> Result<EstimateRespons
     check_utilization(body.gpu_memory_utilization)?;
     let concurrencies = body.concurrency.points()?;
     let gpu = resolve_gpu(state, &body.gpu)?;
-    let base = state.resolve_model(&body.model)?;
+    let base = match &body.config {
+        Some(config) => inline_arch(inline_model_name(&body.model, config), config)?,
+        None => state.resolve_model(&body.model)?,
+    };
     let arch = with_quant(&base, body.weight_quant);
     let (parallelism, num_gpus) = gpuplan::limits::resolve_parallelism(
         body.tp,
@@ -538,12 +550,16 @@ fn estimate_one(state: &AppState, body: &EstimateBody) -> Result<EstimateRespons
 // POST /api/recommend
 
 /// The body of `POST /api/recommend`: the fields of [`RecommendRequest`] (the
-/// `gpuplan recommend` flags), plus `plot`.
+/// `gpuplan recommend` flags), plus `plot` and `config`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RecommendBody {
-    /// Catalog id or Hugging Face repo id (required).
+    /// Catalog id or Hugging Face repo id (required unless `config` is given; then it only
+    /// names the model).
     pub model: String,
+    /// A model's `config.json` inline, as a JSON object (a model in no catalog; at most
+    /// [`gpuplan::MAX_INLINE_CONFIG_BYTES`]).
+    pub config: Option<serde_json::Value>,
     /// Prompt tokens per request (default 2048).
     pub input_len: u64,
     /// Generated tokens per request (default 512).
@@ -564,9 +580,11 @@ pub struct RecommendBody {
     pub gpus: Vec<String>,
     /// Most GPUs in one replica (default 8).
     pub max_gpus: u32,
-    /// Weight formats to try besides the checkpoint's (default `["fp8"]`).
+    /// Weight formats to try besides the checkpoint's (default `[]` or `["native"]`: the
+    /// checkpoint as it is).
+    #[serde(deserialize_with = "gpuplan::recommend::deserialize_allow_quant")]
     pub allow_quant: Vec<WeightFormat>,
-    /// KV dtypes to try (default `["auto", "fp8"]`).
+    /// KV dtypes to try (default `["auto"]`).
     pub kv_dtype: Vec<KvDtypeChoice>,
     /// Engines to try (default `["vllm"]`).
     pub engine: Vec<Engine>,
@@ -595,6 +613,7 @@ impl Default for RecommendBody {
         let d = RecommendRequest::default();
         RecommendBody {
             model: d.model,
+            config: None,
             input_len: d.input_len,
             output_len: d.output_len,
             concurrency: d.concurrency,
@@ -649,6 +668,35 @@ impl RecommendBody {
             ..RecommendRequest::default()
         }
     }
+}
+
+/// The name of an inline config: `model` when given, else the config's `_name_or_path`, else
+/// "inline config".
+fn inline_model_name(model: &str, config: &serde_json::Value) -> String {
+    let given = model.trim();
+    if !given.is_empty() {
+        return given.to_string();
+    }
+    config
+        .get("_name_or_path")
+        .and_then(serde_json::Value::as_str)
+        .map(str::trim)
+        .filter(|name| !name.is_empty() && name.len() <= 200)
+        .unwrap_or("inline config")
+        .to_string()
+}
+
+/// The architecture of an inline `config.json` (errors name the `config` field).
+fn inline_arch(name: String, config: &serde_json::Value) -> Result<Arc<Architecture>, ApiError> {
+    if !config.is_object() {
+        return Err(ApiError::invalid(
+            "config",
+            "config must be a JSON object: the contents of the model's config.json",
+        ));
+    }
+    let resolved = gpuplan::resolve_inline_config(&name, &config.to_string())
+        .map_err(|e| ApiError::from(e).rename_field("model", "config"))?;
+    Ok(Arc::new(resolved.arch))
 }
 
 /// The answer of `POST /api/recommend`: the [`Recommendation`] (as `gpuplan recommend --json`),
@@ -708,9 +756,19 @@ fn recommend_one(
             ));
         }
     }
-    let request = body.to_request();
-    request.validate()?;
-    let arch: Arc<Architecture> = state.resolve_model(&body.model)?;
+    let mut request = body.to_request();
+    let arch: Arc<Architecture> = match &body.config {
+        Some(config) => {
+            let name = inline_model_name(&body.model, config);
+            request.model = name.clone();
+            request.validate()?;
+            inline_arch(name, config)?
+        }
+        None => {
+            request.validate()?;
+            state.resolve_model(&body.model)?
+        }
+    };
     let profiles = gpuplan_catalog::profiles::embedded_profiles();
     let size = gpuplan::search_size(
         &request,

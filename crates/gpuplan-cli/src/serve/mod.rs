@@ -172,7 +172,15 @@ impl AppState {
         let mut models = Vec::new();
         crate::commands::models::run(&ModelsArgs {}, &json_ctx, &mut models)?;
         let mut gpus = Vec::new();
-        crate::commands::gpus::run(&GpusArgs { gpus: Vec::new() }, &json_ctx, &mut gpus)?;
+        crate::commands::gpus::run(
+            &GpusArgs {
+                gpus: Vec::new(),
+                vendor: None,
+                min_memory: None,
+            },
+            &json_ctx,
+            &mut gpus,
+        )?;
         let mut resolve = ctx.resolve_options();
         resolve.progress = false;
         resolve.weight_quant = None;

@@ -98,7 +98,7 @@ fn layout_properties() -> serde_json::Map<String, Value> {
     let mut p = serde_json::Map::new();
     p.insert(
         "model".into(),
-        string("Catalog id (see /api/models) or Hugging Face repo id (org/name). Required."),
+        string("Catalog id (see /api/models) or Hugging Face repo id (org/name). Required unless config is given."),
     );
     p.insert(
         "gpu".into(),
@@ -149,7 +149,19 @@ fn layout_properties() -> serde_json::Map<String, Value> {
         "gpu_memory_utilization".into(),
         number("Fraction of GPU memory the engine may use, in (0, 1] (default 0.9)."),
     );
+    p.insert("config".into(), inline_config_schema());
     p
+}
+
+/// The `config` field: a model's config.json inline.
+fn inline_config_schema() -> Value {
+    json!({
+        "type": "object",
+        "description": format!(
+            "A model's config.json inline (a model in no catalog), at most {} bytes; model then only names it.",
+            gpuplan::MAX_INLINE_CONFIG_BYTES
+        ),
+    })
 }
 
 fn object(properties: serde_json::Map<String, Value>, required: &[&str]) -> Value {
@@ -377,7 +389,7 @@ fn memory_plan_properties() -> serde_json::Map<String, Value> {
 }
 
 fn schemas() -> Value {
-    let memory_request = object(layout_properties(), &["model", "gpu"]);
+    let memory_request = object(layout_properties(), &["gpu"]);
 
     let mut estimate_props = layout_properties();
     estimate_props.insert(
@@ -391,7 +403,7 @@ fn schemas() -> Value {
             ]
         }),
     );
-    let estimate_request = object(estimate_props, &["model", "gpu"]);
+    let estimate_request = object(estimate_props, &["gpu"]);
 
     let mut estimate_response = memory_plan_properties();
     estimate_response.retain(|k, _| {
@@ -431,8 +443,9 @@ fn schemas() -> Value {
     for (name, schema) in [
         (
             "model",
-            string("Catalog id or Hugging Face repo id. Required."),
+            string("Catalog id or Hugging Face repo id. Required unless config is given (then it only names the model)."),
         ),
+        ("config", inline_config_schema()),
         (
             "input_len",
             integer("Prompt tokens per request (default 2048)."),
@@ -469,11 +482,11 @@ fn schemas() -> Value {
         ("max_gpus", integer("Most GPUs in one replica (default 8).")),
         (
             "allow_quant",
-            json!({"type": "array", "items": {"type": "string", "enum": WEIGHT_FORMATS}, "description": "Weight formats to try besides the checkpoint's (default [\"fp8\"])."}),
+            json!({"type": "array", "items": {"type": "string"}, "description": "Weight formats to try besides the checkpoint's (bf16, fp8, fp8_block, int8, int4, nvfp4, mxfp4); default [] or [\"native\"]: the checkpoint as it is. A note names what requantizing would save."}),
         ),
         (
             "kv_dtype",
-            json!({"type": "array", "items": {"type": "string", "enum": KV_CHOICES}, "description": "KV dtypes to try (default [\"auto\", \"fp8\"])."}),
+            json!({"type": "array", "items": {"type": "string", "enum": KV_CHOICES}, "description": "KV dtypes to try (default [\"auto\"]: the checkpoint's own)."}),
         ),
         (
             "engine",
@@ -524,7 +537,7 @@ fn schemas() -> Value {
     ] {
         recommend_props.insert(name.into(), schema);
     }
-    let recommend_request = object(recommend_props, &["model"]);
+    let recommend_request = object(recommend_props, &[]);
 
     json!({
         "Error": {

@@ -1,9 +1,15 @@
-//! Headless Chromium for the browser tests: find it (or skip with GPUPLAN_SKIP_BROWSER_TESTS=1),
-//! load a page, return the DOM and the page's console output.
+//! Headless Chromium for the browser tests: find it, load a page, return the DOM and the page's
+//! console output.
+//!
+//! Where no Chromium is found, a browser test is skipped with one notice line on stderr (written
+//! past the test harness's output capture, so `cargo test` shows it), unless `CI` is set: then it
+//! fails, so CI never skips them silently. `GPUPLAN_CHROMIUM=/path/to/chromium` picks the binary
+//! (a path that is not a file counts as no Chromium found); `GPUPLAN_SKIP_BROWSER_TESTS=1` skips
+//! even where one is installed.
 
 #![allow(dead_code)]
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -11,26 +17,80 @@ use std::time::{Duration, Instant};
 /// The browser is killed after this long.
 pub const BROWSER_TIMEOUT: Duration = Duration::from_secs(120);
 
-/// The Chromium binary, or `None` when the test should be skipped. Panics with install
-/// instructions when Chromium is missing and skipping was not asked for.
-pub fn chromium() -> Option<PathBuf> {
-    if std::env::var("GPUPLAN_SKIP_BROWSER_TESTS").is_ok_and(|value| value == "1") {
-        eprintln!("notice: GPUPLAN_SKIP_BROWSER_TESTS=1, skipping the headless Chromium test");
-        return None;
+/// Binary names looked up on `PATH`.
+pub const CHROMIUM_NAMES: [&str; 2] = ["chromium", "chromium-browser"];
+
+/// What the lookup decided.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Lookup {
+    /// Run the test with this binary.
+    Found(PathBuf),
+    /// Skip the test, for this reason.
+    Skip(String),
+    /// Fail the test (CI without a browser), with this message.
+    Fail(String),
+}
+
+/// Whether a `CI` value means "running in CI" (set, not empty, not `false` or `0`).
+pub fn is_ci(value: Option<&str>) -> bool {
+    value.is_some_and(|v| !v.is_empty() && v != "false" && v != "0")
+}
+
+/// Decides where Chromium is from the environment (`env` reads one variable).
+pub fn locate(env: &dyn Fn(&str) -> Option<String>) -> Lookup {
+    if env("GPUPLAN_SKIP_BROWSER_TESTS").as_deref() == Some("1") {
+        return Lookup::Skip("GPUPLAN_SKIP_BROWSER_TESTS=1".to_string());
     }
-    let found = ["chromium", "chromium-browser"].iter().find_map(|name| {
-        std::env::var_os("PATH").and_then(|paths| {
-            std::env::split_paths(&paths)
-                .map(|dir| dir.join(name))
-                .find(|candidate| candidate.is_file())
-        })
-    });
-    match found {
-        Some(path) => Some(path),
-        None => panic!(
-            "the browser test needs Chromium: install it with `apt-get install chromium` \
-             (Debian/Ubuntu), or set GPUPLAN_SKIP_BROWSER_TESTS=1 to skip this test"
-        ),
+    let (found, looked) = match env("GPUPLAN_CHROMIUM").filter(|v| !v.is_empty()) {
+        Some(path) => {
+            let path = PathBuf::from(path);
+            let looked = format!("GPUPLAN_CHROMIUM={}", path.display());
+            (path.is_file().then_some(path), looked)
+        }
+        None => {
+            let found = env("PATH").and_then(|paths| {
+                CHROMIUM_NAMES.iter().find_map(|name| {
+                    std::env::split_paths(&paths)
+                        .map(|dir| dir.join(name))
+                        .find(|candidate| candidate.is_file())
+                })
+            });
+            (found, format!("{} on PATH", CHROMIUM_NAMES.join(" or ")))
+        }
+    };
+    if let Some(path) = found {
+        return Lookup::Found(path);
+    }
+    let why = format!(
+        "no Chromium found ({looked}); install it with `apt-get install chromium` (Debian/Ubuntu) \
+         or point GPUPLAN_CHROMIUM at the binary"
+    );
+    if is_ci(env("CI").as_deref()) {
+        Lookup::Fail(format!("CI is set and the browser tests must run: {why}"))
+    } else {
+        Lookup::Skip(why)
+    }
+}
+
+/// The Chromium binary, or `None` when the test should be skipped (after printing one notice
+/// line naming the test and why). Panics when CI is set and no Chromium is found.
+pub fn chromium() -> Option<PathBuf> {
+    let test = std::thread::current()
+        .name()
+        .unwrap_or("browser test")
+        .to_string();
+    match locate(&|name| std::env::var(name).ok()) {
+        Lookup::Found(path) => Some(path),
+        Lookup::Skip(why) => {
+            // Straight to the process's stderr: the harness captures `eprintln!` of passing
+            // tests, and this line must be seen.
+            let _ = writeln!(
+                std::io::stderr(),
+                "notice: skipped browser test {test}: {why}"
+            );
+            None
+        }
+        Lookup::Fail(message) => panic!("{test}: {message}"),
     }
 }
 

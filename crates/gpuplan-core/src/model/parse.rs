@@ -304,6 +304,20 @@ pub fn parse_config(
             format!("{kv_heads} KV heads exceed {heads} attention heads"),
         ));
     }
+    if heads % kv_heads != 0 {
+        let valid: Vec<String> = (1..=heads)
+            .filter(|d| heads % d == 0)
+            .map(|d| d.to_string())
+            .collect();
+        return Err(cfg.err(
+            "num_key_value_heads",
+            format!(
+                "{kv_heads} KV heads do not divide {heads} attention heads (each KV head serves \
+                 a whole group of query heads); valid values: {}",
+                valid.join(", ")
+            ),
+        ));
+    }
     let explicit_head_dim = cfg.opt_pos(&["head_dim", "attention_head_dim"], MAX_HIDDEN)?;
     if explicit_head_dim.is_none() && hidden % heads != 0 && cfg.opt_u(&["kv_lora_rank"])?.is_none()
     {
@@ -761,7 +775,16 @@ pub fn parse_config(
                         .and_then(|a| a.get("n_heads_in_group"))
                         .and_then(Value::as_u64)
                     {
-                        kvh = (heads / g.max(1)).max(1);
+                        if g == 0 || heads % g != 0 {
+                            return Err(cfg.err(
+                                "block_configs",
+                                format!(
+                                    "layer {i}: n_heads_in_group {g} does not divide {heads} \
+                                     attention heads"
+                                ),
+                            ));
+                        }
+                        kvh = heads / g;
                     }
                 }
                 if kvh > q_heads && q_heads > 0 {
@@ -926,6 +949,18 @@ pub fn parse_config(
         0
     };
 
+    // Heterogeneous blocks (DeciLM / Nemotron-NAS `block_configs`) set the heads per layer: the
+    // summary's heads are those of the first attention layer, not the top-level defaults.
+    let (heads, kv_heads) = match block_configs.as_ref() {
+        Some(_) => layers
+            .iter()
+            .find_map(|l| match &l.mixer {
+                Mixer::Attention(a) => Some((a.q_heads, a.kv_heads)),
+                _ => None,
+            })
+            .unwrap_or((heads, kv_heads)),
+        None => (heads, kv_heads),
+    };
     let attention = if layers.iter().any(|l| matches!(l.mixer, Mixer::Ssm(_))) {
         AttentionKind::Hybrid
     } else if is_mla {

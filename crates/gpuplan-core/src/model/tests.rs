@@ -27,6 +27,14 @@ fn bad_input_names_file_and_field() {
     let e = parse(&LLAMA_LIKE.replace("\"num_key_value_heads\":8", "\"num_key_value_heads\":64"))
         .unwrap_err();
     assert_eq!(e.field.as_deref(), Some("num_key_value_heads"));
+    // Each KV head serves a whole group of query heads: 7 does not divide 32.
+    let e = parse(&LLAMA_LIKE.replace("\"num_key_value_heads\":8", "\"num_key_value_heads\":7"))
+        .unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("num_key_value_heads"));
+    assert!(
+        e.to_string().contains("valid values: 1, 2, 4, 8, 16, 32"),
+        "{e}"
+    );
     let e = parse("[1,2]").unwrap_err();
     assert!(e.to_string().contains("object"));
 }

@@ -7,6 +7,8 @@
   const FIELDS = ["model", "input_len", "output_len", "concurrency", "max_ttft_ms", "max_itl_ms",
     "gpus", "engine", "objective", "emit"];
   const NUMBER_FIELDS = ["input_len", "output_len", "concurrency", "max_ttft_ms", "max_itl_ms"];
+  // Largest config.json the page sends (the server's limit is gpuplan::MAX_INLINE_CONFIG_BYTES).
+  const MAX_CONFIG_BYTES = 256 * 1024;
   const MEMORY_PARTS = [
     ["weights_gib_per_gpu", "Weights", "#0072B2"],
     ["kv_cache_gib_per_gpu", "KV cache pool", "#009E73"],
@@ -19,6 +21,8 @@
   let models = [];
   let lastResult = null;
   let memoryRequest = 0;
+  // The inline config of the last plan, sent again for its memory plans.
+  let lastConfig = null;
 
   function el(tag, attrs, children) {
     const node = document.createElement(tag);
@@ -85,8 +89,29 @@
     return location.origin + location.pathname + "?" + params.toString();
   }
 
+  // The pasted or loaded config.json as an object, null when the box is empty.
+  function inlineConfig() {
+    const text = $("config").value.trim();
+    if (text === "") return null;
+    if (text.length > MAX_CONFIG_BYTES) {
+      throw Object.assign(new Error("the config is " + text.length + " bytes; at most " + MAX_CONFIG_BYTES + " are accepted"), { field: "config" });
+    }
+    let parsed;
+    try {
+      parsed = JSON.parse(text);
+    } catch (error) {
+      throw Object.assign(new Error("not valid JSON: " + error.message), { field: "config" });
+    }
+    if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+      throw Object.assign(new Error("the config must be a JSON object (the contents of config.json)"), { field: "config" });
+    }
+    return parsed;
+  }
+
   function requestBody(values) {
     const body = { model: values.model || "", top: 10, plot: true };
+    const config = inlineConfig();
+    if (config) body.config = config;
     for (const name of NUMBER_FIELDS) {
       if (values[name] === undefined) continue;
       const number = Number(values[name]);
@@ -164,7 +189,7 @@
     if (config.pp > 1) label += " PP" + config.pp;
     if (config.dp > 1) label += " DP" + config.dp;
     if (config.ep > 1) label += " EP" + config.ep;
-    label += " · " + config.weight_quant + " / KV " + config.kv_dtype + " · " + config.engine;
+    label += " · " + config.weight_quant + (config.requantized ? " (requantized)" : "") + " / KV " + config.kv_dtype + " · " + config.engine;
     if (config.disagg) label += " · disagg " + config.disagg.prefill_instances + "P" + config.disagg.decode_instances + "D";
     if (config.replicas > 1) label += " · ×" + config.replicas + " replicas";
     return label;
@@ -248,6 +273,7 @@
       max_model_len: config.max_model_len,
     };
     if (config.requantized) body.weight_quant = config.weight_quant;
+    if (lastConfig) body.config = lastConfig;
     try {
       const plan = await getJson("/api/memory", {
         method: "POST",
@@ -299,10 +325,18 @@
   async function plan() {
     clearError();
     const values = readForm();
-    if (!values.model) {
-      showError({ field: "model", message: "pick a model from the list or paste a Hugging Face id" });
+    let body;
+    try {
+      body = requestBody(values);
+    } catch (error) {
+      showError(error);
       return;
     }
+    if (!values.model && !body.config) {
+      showError({ field: "model", message: "pick a model from the list, paste a Hugging Face id, or paste a config.json" });
+      return;
+    }
+    lastConfig = body.config || null;
     const url = shareUrl(values);
     history.replaceState(null, "", url);
     $("share-link").value = url;
@@ -313,7 +347,7 @@
       const result = await getJson("/api/recommend", {
         method: "POST",
         headers: { "Content-Type": "application/json" },
-        body: JSON.stringify(requestBody(values)),
+        body: JSON.stringify(body),
       });
       render(result);
       document.body.dataset.state = "done";
@@ -366,6 +400,15 @@
     plan();
   });
   $("model").addEventListener("input", showModelInfo);
+  $("config-file").addEventListener("change", () => {
+    const file = $("config-file").files[0];
+    if (!file) return;
+    if (file.size > MAX_CONFIG_BYTES) {
+      showError({ field: "config", message: file.name + " is " + file.size + " bytes; at most " + MAX_CONFIG_BYTES + " are accepted" });
+      return;
+    }
+    file.text().then((text) => { $("config").value = text; $("config-box").open = true; });
+  });
   $("emit").addEventListener("change", () => { if (lastResult) plan(); });
   $("copy-link").addEventListener("click", () => copy($("share-link").value, $("copy-link")));
   $("copy-launch").addEventListener("click", () => copy($("launch").textContent, $("copy-launch")));
