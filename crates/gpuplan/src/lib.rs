@@ -29,6 +29,6 @@ pub use api::{
 };
 pub use launch::{launch_command, EmitTarget};
 pub use recommend::{
-    recommend, recommend_with, Configuration, DisaggLayout, NearMiss, Outcome, RecommendRequest,
-    Recommendation, SearchCounts,
+    physical_bound_violations, recommend, recommend_with, Configuration, DisaggLayout, NearMiss,
+    Outcome, RecommendRequest, Recommendation, SearchCounts,
 };
