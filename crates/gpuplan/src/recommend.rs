@@ -82,8 +82,8 @@ pub struct RecommendRequest {
     pub min_throughput_tok_s: Option<f64>,
     /// `--gpus`: GPU names to consider (any catalog id, name or alias); empty = every GPU.
     pub gpus: Vec<String>,
-    /// `--max-gpus`: most GPUs in one replica (default 8); counts beyond one node are whole
-    /// nodes.
+    /// `--max-gpus`: most GPUs in one replica (default 8), both pools of a disaggregated one;
+    /// counts beyond one node are whole nodes.
     pub max_gpus: u32,
     /// `--allow-quant`: weight formats to try besides the checkpoint's own, where the GPU runs
     /// them natively (fp8 needs native fp8, nvfp4 / mxfp4 native fp4; int4 runs everywhere).
