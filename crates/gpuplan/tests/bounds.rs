@@ -496,3 +496,43 @@ fn issue_grid_subset_is_physically_possible() {
         }
     }
 }
+
+/// The issue's whole grid: 6 models x 3 length shapes x concurrency 1, 64 and best throughput x
+/// agg/auto at `--max-gpus 64` on every catalog GPU. Too slow for a debug `cargo test`; run by
+/// hand: `cargo test --release -p gpuplan --test bounds -- --ignored`.
+#[test]
+#[ignore]
+fn issue_grid_is_physically_possible() {
+    let mut checked = 0;
+    for model in [
+        "meta-llama/Llama-3.1-8B",
+        "meta-llama/Llama-3.1-70B",
+        "deepseek-ai/DeepSeek-R1",
+        "openai/gpt-oss-120b",
+        "Qwen/Qwen3-235B-A22B",
+        "Qwen/Qwen3-32B",
+    ] {
+        for (isl, osl) in [(4096, 1024), (1024, 8192), (32768, 256)] {
+            for load in 0..3 {
+                for mode in [ServingMode::Agg, ServingMode::Auto] {
+                    let mut r = RecommendRequest::new(model)
+                        .input_len(isl)
+                        .output_len(osl)
+                        .max_gpus(64)
+                        .max_itl_ms(50.0)
+                        .mode(mode)
+                        .top(10);
+                    r = match load {
+                        0 => r.concurrency(1),
+                        1 => r.concurrency(64),
+                        _ => r,
+                    };
+                    checked += check_recommendation(&r, model)
+                        .unwrap_or_else(|e| panic!("{model} {isl}/{osl} load {load} {mode}: {e}"));
+                }
+            }
+        }
+    }
+    eprintln!("{checked} configurations checked");
+    assert!(checked > 0);
+}
