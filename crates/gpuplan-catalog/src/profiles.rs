@@ -93,6 +93,12 @@ mod tests {
             Some("default")
         );
         assert!(p.archs.iter().all(|a| !a.source.is_empty()));
+        // Every architecture states its physical limits, with their source.
+        for a in &p.archs {
+            let l = a.limits.as_ref().expect("limits");
+            assert!(!l.source.is_empty(), "{}", a.arch);
+            assert!(l.max_gemm_bf16 >= a.gemm_bf16 * 0.9, "{}", a.arch);
+        }
     }
 
     #[test]

@@ -569,7 +569,8 @@ pub struct RecommendArgs {
     )]
     pub gpus: Vec<String>,
 
-    /// Most GPUs in one replica; counts beyond one node are whole nodes.
+    /// Most GPUs in one replica (both pools of a disaggregated one); counts beyond one node are
+    /// whole nodes.
     #[arg(help_heading = "Search", long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_PARALLEL)), env = "GPUPLAN_MAX_GPUS")]
     pub max_gpus: u32,
 

@@ -33,7 +33,7 @@ pub use api::{
 };
 pub use launch::{launch_command, EmitTarget};
 pub use recommend::{
-    recommend, recommend_controlled, recommend_with, search_size, AllowQuant, Configuration,
-    DisaggLayout, NearMiss, Outcome, RecommendRequest, Recommendation, SearchControl, SearchCounts,
-    LARGE_SEARCH_CANDIDATES, SERVER_MAX_CANDIDATES,
+    physical_bound_violations, recommend, recommend_controlled, recommend_with, search_size,
+    AllowQuant, Configuration, DisaggLayout, NearMiss, Outcome, RecommendRequest, Recommendation,
+    SearchControl, SearchCounts, LARGE_SEARCH_CANDIDATES, SERVER_MAX_CANDIDATES,
 };

@@ -28,6 +28,7 @@ use std::time::Instant;
 use gpuplan_core::hardware::{Gpu, HardwareCatalog, Vendor};
 use gpuplan_core::memory::{plan_memory, Engine, MemoryOverheads, MemoryRequest, Parallelism};
 use gpuplan_core::model::Architecture;
+use gpuplan_core::perf::bounds::{self, BoundViolation, TransferLink};
 use gpuplan_core::perf::{self, Deployment, EstimatePoint, Profiles, StepShape};
 use gpuplan_core::quant::{KvDtype, KvDtypeChoice, WeightFormat};
 use gpuplan_core::search::{
@@ -135,8 +136,8 @@ pub struct RecommendRequest {
     pub min_throughput_tok_s: Option<f64>,
     /// `--gpus`: GPU names to consider (any catalog id, name or alias); empty = every GPU.
     pub gpus: Vec<String>,
-    /// `--max-gpus`: most GPUs in one replica (default 8); counts beyond one node are whole
-    /// nodes.
+    /// `--max-gpus`: most GPUs in one replica (default 8), both pools of a disaggregated one;
+    /// counts beyond one node are whole nodes.
     pub max_gpus: u32,
     /// `--allow-quant`: weight formats to try besides the checkpoint's own, where the GPU runs
     /// them natively (fp8 needs native fp8, nvfp4 / mxfp4 native fp4; int4 runs everywhere).
@@ -414,8 +415,19 @@ pub struct DisaggLayout {
     pub prefill_ep: u32,
     /// GPUs of one decode instance (its layout is the configuration's tp/pp/dp/ep).
     pub decode_gpus_per_instance: u32,
-    /// Time to move one request's KV cache from a prefill to a decode instance over the
-    /// scale-out network, milliseconds (included in TTFT).
+    /// Nodes the prefill pool of one replica spans (shared with the decode pool when the whole
+    /// replica fits one node).
+    pub prefill_nodes: u32,
+    /// Nodes the decode pool of one replica spans.
+    pub decode_nodes: u32,
+    /// The link the KV cache crosses between the pools: `scale_up` (NVLink / Infinity Fabric,
+    /// when the replica fits one scale-up domain) or `scale_out` (the per-GPU NIC).
+    pub kv_transfer_link: TransferLink,
+    /// Bandwidth of that link per GPU and direction, GB/s (every GPU sends its KV shard over
+    /// its own link).
+    pub kv_transfer_gb_s_per_gpu: f64,
+    /// Time to move one request's KV cache from a prefill to a decode instance over that link,
+    /// milliseconds (included in TTFT): the largest per-GPU shard / the per-GPU bandwidth.
     pub kv_transfer_ms: f64,
 }
 
@@ -430,8 +442,12 @@ pub struct Configuration {
     pub gpu_vendor: Vendor,
     /// GPUs of the whole deployment (all replicas).
     pub num_gpus: u32,
-    /// GPUs of one replica.
+    /// GPUs of one replica (both pools when disaggregated).
     pub gpus_per_replica: u32,
+    /// Nodes one replica spans (`gpus_per_node` GPUs each in the catalog): tensor parallelism
+    /// stays inside one scale-up domain, pipeline, data and expert parallelism and the
+    /// disaggregated KV transfer cross nodes over the scale-out network.
+    pub nodes_per_replica: u32,
     /// Identical replicas behind a load balancer.
     pub replicas: u32,
     /// Tensor-parallel size (of the decode instances when disaggregated).
@@ -516,9 +532,16 @@ impl Configuration {
         if let Some(d) = &self.disagg {
             let _ = write!(
                 s,
-                " disagg {}P{}D (prefill tp{} x{} GPUs)",
-                d.prefill_instances, d.decode_instances, d.prefill_tp, d.prefill_gpus_per_instance
+                " disagg {}P{}D (prefill tp{} x{} GPUs, KV over {})",
+                d.prefill_instances,
+                d.decode_instances,
+                d.prefill_tp,
+                d.prefill_gpus_per_instance,
+                d.kv_transfer_link.as_str()
             );
+        }
+        if self.nodes_per_replica > 1 {
+            let _ = write!(s, " on {} nodes", self.nodes_per_replica);
         }
         if self.replicas > 1 {
             let _ = write!(s, " x{} replicas", self.replicas);
@@ -871,6 +894,8 @@ struct Searcher<'a> {
     max_model_len: u64,
     /// Whether probe candidates are evaluated for the requantization note.
     probing: bool,
+    /// Configurations whose estimate broke a physical bound (dropped; reported in a note).
+    bound_drops: std::sync::atomic::AtomicUsize,
 }
 
 /// Searches with a resolved architecture and explicit catalogs (for front ends that load user
@@ -988,6 +1013,7 @@ impl<'a> Searcher<'a> {
                 .max_model_len
                 .unwrap_or(request.input_len.saturating_add(request.output_len)),
             probing,
+            bound_drops: std::sync::atomic::AtomicUsize::new(0),
         };
         Ok(searcher)
     }
@@ -1134,6 +1160,7 @@ impl Searcher<'_> {
             gpu_vendor: gpu.vendor,
             num_gpus: p.num_gpus(),
             gpus_per_replica: p.num_gpus(),
+            nodes_per_replica: bounds::nodes_for(gpu, p.num_gpus()),
             replicas: 1,
             tp: p.tp,
             pp: p.pp,
@@ -1184,6 +1211,27 @@ impl Searcher<'_> {
         let m = cfg.metrics();
         cfg.usd_per_million_output_tokens = m.usd_per_million_output_tokens();
         cfg.headroom = self.slo.headroom(&m);
+        let arch = &self
+            .formats
+            .iter()
+            .find(|(f, _)| *f == cfg.weight_quant)
+            .map(|(_, a)| a);
+        let gpu = self.gpus.iter().find(|g| g.id == cfg.gpu);
+        if let (Some(arch), Some(gpu)) = (arch, gpu) {
+            let broken = physical_bound_violations(
+                &cfg,
+                arch,
+                gpu,
+                self.profiles,
+                self.request.input_len,
+                self.request.output_len,
+            );
+            if !broken.is_empty() {
+                self.bound_drops
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                return Evaluated::NoFit;
+            }
+        }
         let violations = self.slo.violations(&m);
         if violations.is_empty() {
             Evaluated::Met(Box::new(cfg))
@@ -1522,6 +1570,13 @@ impl Searcher<'_> {
                 violations,
             })
             .collect();
+        let drops = self.bound_drops.load(std::sync::atomic::Ordering::Relaxed);
+        if drops > 0 {
+            notes.push(format!(
+                "{drops} configuration(s) dropped: their estimate broke a physical bound \
+                 (docs/estimation.md, \"Physical bounds\")"
+            ));
+        }
         if counts.fit == 0 {
             notes.push(format!(
                 "nothing fits in memory within {} GPUs per replica; raise --max-gpus or allow \
@@ -1587,18 +1642,43 @@ impl Searcher<'_> {
         let saturated = prefill.points.get(1)?;
         let full =
             estimate_deployment(&spec, i, o, &[Some(1)], self.profiles, self.overheads).ok()?;
-        let max_seqs = self
-            .profiles
-            .engine(&c.engine.to_string())
-            .map_or(1024.0, |e| e.max_num_seqs)
-            * f64::from(c.parallelism.dp.max(1));
+        let engine = self.profiles.engine(&c.engine.to_string())?;
+        let max_seqs = engine.max_num_seqs * f64::from(c.parallelism.dp.max(1));
+        // Prefill supply at the chunked-prefill token budget: every step full of prompt tokens
+        // (on every attention-DP rank), timed by the estimator (so at its GEMM efficiency).
+        let dep = self.deployment(c, full.kv_dtype)?;
+        let budget = engine.max_num_batched_tokens.max(1.0);
+        let i_f = i as f64;
+        let full_step = dep
+            .step_time(StepShape {
+                decode_seqs: 0.0,
+                decode_context: 0.0,
+                prefill_tokens: budget,
+                prefill_context: i_f / 2.0,
+                prefill_seqs: budget / i_f,
+            })
+            .ok()?;
+        let chunked_rps =
+            budget / i_f / full_step.total_s.max(1e-12) * f64::from(c.parallelism.dp.max(1));
         Some(RoleProfile {
             candidate: *c,
             kv_dtype: full.kv_dtype,
             kv_tokens: full.memory.kv_cache_tokens,
             prefill_service_s: alone.time_to_first_token_ms / 1e3,
-            prefill_capacity_rps: saturated.requests_per_s.max(1e-9),
+            prefill_capacity_rps: saturated.requests_per_s.min(chunked_rps).max(1e-9),
             decode_capacity: full.max_concurrent_requests.min(max_seqs),
+        })
+    }
+
+    fn deployment(&self, c: &Candidate, kv_dtype: KvDtype) -> Option<Deployment<'_>> {
+        let gpu = self.gpus[c.gpu];
+        Some(Deployment {
+            arch: &self.formats[c.format].1,
+            gpu,
+            parallelism: c.parallelism,
+            kv_dtype,
+            eff: self.profiles.arch(&gpu.arch)?,
+            engine: self.profiles.engine(&c.engine.to_string())?,
         })
     }
 
@@ -1606,17 +1686,7 @@ impl Searcher<'_> {
     /// interference), seconds.
     fn decode_step_s(&self, r: &RoleProfile, batch: f64) -> Option<perf::StepTime> {
         let c = &r.candidate;
-        let gpu = self.gpus[c.gpu];
-        let engine = self.profiles.engine(&c.engine.to_string())?;
-        let eff = self.profiles.arch(&gpu.arch)?;
-        let dep = Deployment {
-            arch: &self.formats[c.format].1,
-            gpu,
-            parallelism: c.parallelism,
-            kv_dtype: r.kv_dtype,
-            eff,
-            engine,
-        };
+        let dep = self.deployment(c, r.kv_dtype)?;
         let per_rank = (batch / f64::from(c.parallelism.dp.max(1))).max(1.0);
         let pp = f64::from(c.parallelism.pp.max(1));
         let i = self.request.input_len as f64;
@@ -1691,10 +1761,14 @@ impl Searcher<'_> {
                 })
                 .collect();
             decode.sort_by(|a, b| b.0.total_cmp(&a.0));
+            // --max-gpus bounds one replica: both pools together.
+            let max_gpus = self.request.max_gpus;
             for p in prefill.iter().take(2) {
                 for (_, d) in decode.iter().take(2) {
-                    for y in [1u32, 2, 4] {
-                        units.push((*p, *d, y));
+                    for y in [1u32, 2, 4, 8] {
+                        if p.candidate.num_gpus + y * d.candidate.num_gpus <= max_gpus {
+                            units.push((*p, *d, y));
+                        }
                     }
                 }
             }
@@ -1736,19 +1810,28 @@ impl Searcher<'_> {
         let i = self.request.input_len;
         let yf = f64::from(y);
         let decode_rate = self.decode_rate_within_itl(d)?;
-        // Enough prefill instances to feed the decode pool at its ITL-limited rate.
-        let x = ((yf * decode_rate) / p.prefill_capacity_rps)
+        let (pg, dg) = (p.candidate.num_gpus, d.candidate.num_gpus);
+        // Enough prefill instances to feed the decode pool at its ITL-limited rate (xPyD
+        // balanced), as many as fit beside the decode pool within --max-gpus.
+        let room = (self.request.max_gpus.saturating_sub(y * dg) / pg.max(1)).max(1);
+        let x = (((yf * decode_rate) / p.prefill_capacity_rps)
             .ceil()
-            .clamp(1.0, 64.0) as u32;
+            .max(1.0) as u32)
+            .min(room);
         let xf = f64::from(x);
         let gpu = self.gpus[d.candidate.gpu];
-        let unit_gpus = x * p.candidate.num_gpus + y * d.candidate.num_gpus;
-        // Each GPU of the prefill instance sends its shard of the KV cache in parallel.
-        let kv_bytes = self.formats[d.candidate.format]
-            .1
-            .kv_cache_bytes_per_sequence(i, d.kv_dtype);
-        let senders = f64::from(p.candidate.num_gpus.min(d.candidate.num_gpus).max(1));
-        let kv_transfer_s = kv_bytes / (gpu.scale_out_gb_s_per_gpu.max(1.0) * 1e9 * senders);
+        let unit_gpus = x * pg + y * dg;
+        // The KV cache crosses NVLink when the replica fits one scale-up domain, else each GPU
+        // sends its shard over its own scale-out NIC: the largest shard on either side sets
+        // the time.
+        let (link, link_bytes_per_s) = bounds::link_between(gpu, unit_gpus);
+        let p_dep = self.deployment(&p.candidate, p.kv_dtype)?;
+        let d_dep = self.deployment(&d.candidate, d.kv_dtype)?;
+        let shard = p_dep
+            .kv_bytes_per_gpu(i, d.kv_dtype)
+            .max(d_dep.kv_bytes_per_gpu(i, d.kv_dtype));
+        let kv_transfer_s = bounds::transfer_floor_s(shard, link_bytes_per_s);
+        let supply = xf * p.prefill_capacity_rps;
         let max_c = (yf * d.decode_capacity).max(1.0) as u64;
         let eval = |c: u64| -> Option<EstimatePoint> {
             let cf = c as f64;
@@ -1758,18 +1841,25 @@ impl Searcher<'_> {
             }
             let step = self.decode_step_s(d, batch)?;
             let itl = step.total_s;
-            let mut ttft = p.prefill_service_s + kv_transfer_s;
-            let mut rps = 0.0;
+            // TTFT = prefill queue + prefill + KV transfer + the first decode step.
+            let base = p.prefill_service_s + kv_transfer_s + itl;
+            let mut ttft = base;
             for _ in 0..30 {
-                rps = cf / (ttft + (o - 1.0) * itl);
+                let rps = cf / (ttft + (o - 1.0) * itl);
                 // Prefill pool as a queue: M/M/1 wait at its utilization.
-                let rho = (rps / xf / p.prefill_capacity_rps).min(0.99);
-                let next = p.prefill_service_s / (1.0 - rho) + kv_transfer_s;
+                let rho = (rps / supply).min(0.99);
+                let next = base + p.prefill_service_s * rho / (1.0 - rho);
                 if (next - ttft).abs() < 1e-7 {
                     ttft = next;
                     break;
                 }
                 ttft = 0.5 * (ttft + next);
+            }
+            let mut rps = cf / (ttft + (o - 1.0) * itl);
+            if rps > supply {
+                // The prefill pool cannot keep up: requests wait for it (Little's law).
+                rps = supply;
+                ttft = cf / rps - (o - 1.0) * itl;
             }
             let e2e = ttft + (o - 1.0) * itl;
             Some(EstimatePoint {
@@ -1792,6 +1882,7 @@ impl Searcher<'_> {
         cfg.mode = ServingMode::Disagg;
         cfg.gpus_per_replica = unit_gpus;
         cfg.num_gpus = unit_gpus;
+        cfg.nodes_per_replica = bounds::nodes_for(gpu, unit_gpus);
         cfg.usd_per_hour = self.prices[d.candidate.gpu].map(|usd| usd * f64::from(unit_gpus));
         cfg.max_concurrent_requests = Some(yf * d.decode_capacity);
         let pp = p.candidate.parallelism;
@@ -1804,6 +1895,10 @@ impl Searcher<'_> {
             prefill_dp: pp.dp,
             prefill_ep: pp.ep,
             decode_gpus_per_instance: d.candidate.num_gpus,
+            prefill_nodes: bounds::nodes_for(gpu, x * pg),
+            decode_nodes: bounds::nodes_for(gpu, y * dg),
+            kv_transfer_link: link,
+            kv_transfer_gb_s_per_gpu: link_bytes_per_s / 1e9,
             kv_transfer_ms: kv_transfer_s * 1e3,
         });
         Some(match fit_load(self.load, &self.slo, max_c, eval) {
@@ -1821,4 +1916,140 @@ pub fn candidate_weight_formats(
     gpu: &Gpu,
 ) -> Vec<WeightFormat> {
     search::weight_formats_for(arch.precision.headline(arch.is_moe()), allow_quant, gpu)
+}
+
+/// The physical bounds (`gpuplan_core::perf::bounds`) a configuration breaks, at the request's
+/// `input_len`/`output_len`; empty when it is physically possible. `arch` is the model at the
+/// configuration's weight format. The search drops any configuration this flags (and says so in
+/// a note), so every recommended configuration passes it.
+///
+/// Checked per replica: prefill no faster than its FLOPs at the best GEMM rate, decode steps no
+/// faster than their bytes at the best HBM bandwidth, the prefill and decode work of one second
+/// within one second of each GPU (the prefill pool's GPUs when disaggregated), the KV transfer no
+/// faster than its link, and Little's law on the requests in flight (closed loops).
+pub fn physical_bound_violations(
+    cfg: &Configuration,
+    arch: &Architecture,
+    gpu: &Gpu,
+    profiles: &Profiles,
+    input_len: u64,
+    output_len: u64,
+) -> Vec<BoundViolation> {
+    let (Some(eff), Some(engine)) = (profiles.arch(&gpu.arch), profiles.engine(&cfg.engine)) else {
+        return Vec::new();
+    };
+    let (Some(ttft_ms), Some(itl_ms), Some(e2e_ms), Some(rps), Some(conc)) = (
+        cfg.time_to_first_token_ms,
+        cfg.inter_token_latency_ms,
+        cfg.end_to_end_latency_ms,
+        cfg.requests_per_s,
+        cfg.concurrency_per_replica,
+    ) else {
+        return Vec::new();
+    };
+    let replicas = f64::from(cfg.replicas.max(1));
+    let rps = rps / replicas;
+    let dep = Deployment {
+        arch,
+        gpu,
+        parallelism: cfg.parallelism(),
+        kv_dtype: cfg.kv_dtype,
+        eff,
+        engine,
+    };
+    let o = output_len as f64;
+    let closed_loop = cfg.queue_wait_ms.unwrap_or(0.0) <= 0.0;
+    let running = (conc as f64).min(cfg.max_concurrent_requests.unwrap_or(f64::INFINITY));
+    let point = EstimatePoint {
+        concurrency: conc,
+        running_requests: running,
+        time_to_first_token_ms: ttft_ms,
+        inter_token_latency_ms: itl_ms,
+        end_to_end_latency_ms: e2e_ms,
+        output_throughput_tok_s: rps * o,
+        total_throughput_tok_s: rps * (o + input_len as f64),
+        output_throughput_tok_s_per_gpu: rps * o / f64::from(cfg.gpus_per_replica.max(1)),
+        output_tok_s_per_user: 1e3 / itl_ms,
+        requests_per_s: rps,
+        prefill_bound: perf::Bound::Compute,
+        decode_bound: perf::Bound::Memory,
+        decode_step_breakdown_ms: perf::StepBreakdownMs {
+            total_ms: itl_ms,
+            compute_ms: 0.0,
+            memory_ms: 0.0,
+            communication_ms: 0.0,
+            overhead_ms: 0.0,
+        },
+    };
+    let Some(d) = &cfg.disagg else {
+        let mut v = bounds::check_point(&dep, input_len, output_len, &point);
+        if !closed_loop {
+            v.retain(|b| b.bound != bounds::BoundKind::LittlesLaw);
+        }
+        return v;
+    };
+    let mut v = Vec::new();
+    let slack = 1.0 + bounds::TOLERANCE;
+    let p_dep = Deployment {
+        parallelism: Parallelism {
+            tp: d.prefill_tp,
+            pp: d.prefill_pp,
+            dp: d.prefill_dp,
+            ep: d.prefill_ep,
+        },
+        ..dep
+    };
+    let i = input_len as f64;
+    let prefill = p_dep.prefill_floor(i, i / 2.0);
+    // KV transfer: the largest per-GPU shard over the link's per-GPU bandwidth.
+    let shard = p_dep
+        .kv_bytes_per_gpu(input_len, cfg.kv_dtype)
+        .max(dep.kv_bytes_per_gpu(input_len, cfg.kv_dtype));
+    let (_, link_bw) = bounds::link_between(gpu, cfg.gpus_per_replica);
+    let kv_floor = bounds::transfer_floor_s(shard, link_bw);
+    if d.kv_transfer_ms * 1e-3 * slack < kv_floor {
+        v.push(BoundViolation {
+            bound: bounds::BoundKind::Transfer,
+            actual: d.kv_transfer_ms * 1e-3,
+            limit: kv_floor,
+        });
+    }
+    let ttft = ttft_ms * 1e-3;
+    if ttft * slack < prefill.total_s() + kv_floor {
+        v.push(BoundViolation {
+            bound: bounds::BoundKind::PrefillCompute,
+            actual: ttft,
+            limit: prefill.total_s() + kv_floor,
+        });
+    }
+    // Prefill pool: each instance's share of the requests within its GPUs' time.
+    let per_instance = rps / f64::from(d.prefill_instances.max(1));
+    let ranks = f64::from(d.prefill_dp.max(1));
+    let busy = per_instance / ranks * prefill.per_rank_s + per_instance * prefill.shared_s;
+    if busy > slack {
+        v.push(BoundViolation {
+            bound: bounds::BoundKind::GpuTime,
+            actual: busy,
+            limit: 1.0,
+        });
+    }
+    // Decode pool: a step reads at least the bytes of its batch.
+    let per_rank = running / f64::from(d.decode_instances.max(1)) / f64::from(cfg.dp.max(1));
+    let decode_floor =
+        dep.decode_floor_s((per_rank / f64::from(cfg.pp.max(1))).max(1.0), i + o / 2.0);
+    if output_len > 1 && itl_ms * 1e-3 * slack < decode_floor {
+        v.push(BoundViolation {
+            bound: bounds::BoundKind::DecodeBandwidth,
+            actual: itl_ms * 1e-3,
+            limit: decode_floor,
+        });
+    }
+    if closed_loop && rps * e2e_ms * 1e-3 > conc as f64 * slack + 1e-9 {
+        v.push(BoundViolation {
+            bound: bounds::BoundKind::LittlesLaw,
+            actual: rps * e2e_ms * 1e-3,
+            limit: conc as f64,
+        });
+    }
+    v
 }

@@ -28,6 +28,7 @@ fn calibration_file_accuracy() {
         s.output_tok_s.median_ape * 100.0,
         s.output_tok_s.n
     );
+    eprintln!("{msg}");
     assert!(share >= 0.95, "{msg}");
     assert!(s.itl.median_ape <= 0.15, "{msg}");
     assert!(s.ttft.median_ape <= 0.30, "{msg}");

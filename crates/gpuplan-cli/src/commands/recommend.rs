@@ -249,9 +249,15 @@ fn layout_text(c: &Configuration) -> String {
     }
     if let Some(d) = &c.disagg {
         parts.push(format!(
-            "{}P{}D (prefill tp{})",
-            d.prefill_instances, d.decode_instances, d.prefill_tp
+            "{}P{}D (prefill tp{}, KV over {})",
+            d.prefill_instances,
+            d.decode_instances,
+            d.prefill_tp,
+            d.kv_transfer_link.as_str()
         ));
+    }
+    if c.nodes_per_replica > 1 {
+        parts.push(format!("{} nodes", c.nodes_per_replica));
     }
     parts.join(" ")
 }

@@ -180,7 +180,14 @@ fn configuration_schema() -> Value {
         ("gpu_name", string("Display name of the GPU.")),
         ("gpu_vendor", string("GPU vendor.")),
         ("num_gpus", integer("GPUs of the whole deployment.")),
-        ("gpus_per_replica", integer("GPUs of one replica.")),
+        (
+            "gpus_per_replica",
+            integer("GPUs of one replica (both pools when disaggregated)."),
+        ),
+        (
+            "nodes_per_replica",
+            integer("Nodes one replica spans (gpus_per_node GPUs each)."),
+        ),
         (
             "replicas",
             integer("Identical replicas behind a load balancer."),
@@ -202,7 +209,7 @@ fn configuration_schema() -> Value {
         ("mode", enumeration(&["agg", "disagg"], "Serving mode.")),
         (
             "disagg",
-            json!({"type": ["object", "null"], "description": "Prefill/decode split of a disaggregated configuration."}),
+            json!({"type": ["object", "null"], "description": "Prefill/decode split of a disaggregated configuration: instances, layouts, nodes per pool, the KV transfer link (scale_up, host or scale_out), its per-GPU bandwidth and kv_transfer_ms."}),
         ),
         (
             "max_model_len",

@@ -5,10 +5,11 @@
 //! Everything here is a pure function of the architecture, the GPU, the parallelism, the engine
 //! profile and the workload. docs/estimation.md explains each formula.
 
+pub mod bounds;
 mod profile;
 mod serving;
 
-pub use profile::{ArchEfficiency, EngineProfile, Profiles};
+pub use profile::{ArchEfficiency, ArchLimits, EngineProfile, Profiles, PEAK_LIMITS};
 pub use serving::{estimate, Estimate, EstimateError, EstimatePoint, StepBreakdownMs, Workload};
 
 use crate::hardware::{ComputeDtype, Gpu, LinkKind};
@@ -158,9 +159,9 @@ impl Deployment<'_> {
         let m_eff = tokens / (tokens + self.eff.gemm_m_half);
         let rate = self.peak_flops(dtype)? * self.gemm_eff(dtype) * relative * m_eff.max(1e-3);
         let bw = self.gpu.memory_bandwidth_bytes_per_s() * self.eff.bandwidth;
-        // Fitted scales never take a kernel below the hardware's peak rates.
-        let peak_rate = self.peak_flops(dtype)?;
-        let peak_bw = self.gpu.memory_bandwidth_bytes_per_s();
+        // Fitted scales never take a kernel below the architecture's best measured rates.
+        let peak_rate = self.max_tensor_flops(dtype).unwrap_or(f64::INFINITY);
+        let peak_bw = self.max_hbm_bytes_per_s();
         let tc = (flops / rate * self.engine.compute_time_scale).max(flops / peak_rate);
         let tm = (bytes / bw * self.engine.kernel_time_scale).max(bytes / peak_bw);
         if tc >= tm {
@@ -187,30 +188,25 @@ impl Deployment<'_> {
         let (link_bw, floor_us) = self.link_for(n);
         let n = n as f64;
         floor_us * 1e-6 * (1.0 + (n / 8.0).log2().max(0.0))
-            + bytes * 2.0 * (n - 1.0) / n / (link_bw * self.engine.allreduce_bandwidth)
+            + bytes * 2.0 * (n - 1.0) / n / (link_bw * self.engine.allreduce_bandwidth.min(1.0))
     }
 
-    /// Bandwidth (bytes/s per direction) and fixed latency for a group of `n` GPUs.
+    /// Bandwidth (bytes/s per direction) and fixed latency for a group of `n` GPUs: the
+    /// scale-up fabric inside its domain, PCIe inside a node, the scale-out NIC across nodes
+    /// ([`bounds::link_between`]).
     fn link_for(&self, n: u32) -> (f64, f64) {
         let su = &self.gpu.scale_up;
-        let in_domain = n <= self.gpu.scale_up_domain.max(1) && su.kind != LinkKind::None;
-        if in_domain {
-            let floor = match su.kind {
-                LinkKind::NvLink => self.engine.allreduce_floor_us,
-                _ => self.engine.allreduce_floor_us.max(su.latency_us) * 2.0,
-            };
-            (su.bandwidth_gb_s_per_direction * 1e9, floor)
-        } else {
-            let bw = self
-                .gpu
-                .scale_out_gb_s_per_gpu
-                .max(self.gpu.host_link_gb_s_per_direction)
-                .max(1.0);
-            (
-                bw * 1e9,
-                self.engine.allreduce_floor_us.max(su.latency_us) * 3.0,
-            )
-        }
+        let (link, bw) = bounds::link_between(self.gpu, n);
+        let floor = match link {
+            bounds::TransferLink::ScaleUp if su.kind == LinkKind::NvLink => {
+                self.engine.allreduce_floor_us
+            }
+            bounds::TransferLink::ScaleUp => {
+                self.engine.allreduce_floor_us.max(su.latency_us) * 2.0
+            }
+            _ => self.engine.allreduce_floor_us.max(su.latency_us) * 3.0,
+        };
+        (bw, floor)
     }
 
     /// Time of one forward step on one attention-DP rank (all pipeline stages in sequence).
@@ -454,6 +450,20 @@ impl Deployment<'_> {
             acc.communication_s += (pp - 1.0) * (lat * 1e-6 + 2.0 * tokens * h * act_bytes / bw);
         }
         acc.overhead_s += self.engine.step_overhead_us * 1e-6;
+        // Physical bound (see `bounds`): the step reads at least its bytes at the best HBM
+        // bandwidth and computes its prefill tokens at the best GEMM rate.
+        let floor = self.decode_floor_s(s.decode_seqs, s.decode_context)
+            + self
+                .prefill_floor(s.prefill_tokens, s.prefill_context)
+                .total_s();
+        let work = acc.compute_s + acc.memory_s;
+        if work < floor {
+            if s.prefill_tokens > 0.0 && s.decode_seqs <= 0.0 {
+                acc.compute_s += floor - work;
+            } else {
+                acc.memory_s += floor - work;
+            }
+        }
         acc.total_s = acc.compute_s + acc.memory_s + acc.communication_s + acc.overhead_s;
         Ok(acc)
     }
@@ -463,10 +473,12 @@ impl Deployment<'_> {
             return;
         }
         let scale = self.engine.attention_time_scale;
+        let l = self.eff.limits();
         let tc =
             (flops / (peak * self.eff.attention_compute) * scale * self.engine.compute_time_scale)
-                .max(flops / peak);
-        let tm = (bytes / (hbm * self.eff.attention_bandwidth) * scale).max(bytes / hbm);
+                .max(flops / (peak * l.max_gemm_bf16.max(l.max_gemm_fp8)));
+        let tm = (bytes / (hbm * self.eff.attention_bandwidth) * scale)
+            .max(bytes / (hbm * l.max_bandwidth));
         if tc >= tm {
             acc.compute_s += tc;
         } else {

@@ -41,6 +41,45 @@ pub struct ArchEfficiency {
     pub attention_floor_us: f64,
     /// Where the numbers come from.
     pub source: String,
+    /// Physical limits of the architecture (best measured kernels), used by
+    /// [`super::bounds`]; `None` falls back to the raw peak (fraction 1.0).
+    #[serde(default)]
+    pub limits: Option<ArchLimits>,
+}
+
+/// The best any measured kernel reaches on one GPU architecture: no estimated operator may run
+/// faster. Fractions of the catalog's dense peaks; unlike [`ArchEfficiency`]'s typical
+/// efficiencies these are maxima (the best measured GEMM, the best STREAM-like copy).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArchLimits {
+    /// Best measured GEMM fraction of the dense bf16 peak.
+    pub max_gemm_bf16: f64,
+    /// Best measured GEMM fraction of the dense fp8 (and int8) peak.
+    pub max_gemm_fp8: f64,
+    /// Best measured GEMM fraction of the dense fp4 peak.
+    pub max_gemm_fp4: f64,
+    /// Best measured fraction of the HBM bandwidth (STREAM-like copy or the best
+    /// memory-bound kernel).
+    pub max_bandwidth: f64,
+    /// Where the maxima come from.
+    pub source: String,
+}
+
+/// No measurement: the raw peaks (a profile without `limits`).
+pub static PEAK_LIMITS: ArchLimits = ArchLimits {
+    max_gemm_bf16: 1.0,
+    max_gemm_fp8: 1.0,
+    max_gemm_fp4: 1.0,
+    max_bandwidth: 1.0,
+    source: String::new(),
+};
+
+impl ArchEfficiency {
+    /// The architecture's physical limits, or the raw peaks when the profile has none.
+    pub fn limits(&self) -> &ArchLimits {
+        self.limits.as_ref().unwrap_or(&PEAK_LIMITS)
+    }
 }
 
 /// Scheduler defaults, overheads and communication constants of one serving engine.
@@ -144,6 +183,17 @@ impl Profiles {
                 ("moe_relative_quantized", a.moe_relative_quantized),
                 ("attention_compute", a.attention_compute),
                 ("attention_bandwidth", a.attention_bandwidth),
+            ] {
+                if !(v.is_finite() && v > 0.0 && v <= 1.0) {
+                    return Err(format!("arch '{}': {n} must be in (0, 1], got {v}", a.arch));
+                }
+            }
+            let l = a.limits();
+            for (n, v) in [
+                ("limits.max_gemm_bf16", l.max_gemm_bf16),
+                ("limits.max_gemm_fp8", l.max_gemm_fp8),
+                ("limits.max_gemm_fp4", l.max_gemm_fp4),
+                ("limits.max_bandwidth", l.max_bandwidth),
             ] {
                 if !(v.is_finite() && v > 0.0 && v <= 1.0) {
                     return Err(format!("arch '{}': {n} must be in (0, 1], got {v}", a.arch));

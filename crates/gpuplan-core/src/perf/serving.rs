@@ -165,6 +165,9 @@ fn point(
     let i = input_len as f64;
     let o = output_len as f64;
     let pp = dep.parallelism.pp.max(1) as f64;
+    // Attention-DP ranks that hold a request: with fewer clients than ranks the rest idle and
+    // add nothing.
+    let groups = groups.min(concurrency as f64).max(1.0);
     let c_group = (concurrency as f64 / groups).max(1.0);
     let active = c_group.min(cap);
     let budget = e.max_num_batched_tokens.max(1.0);
@@ -256,7 +259,40 @@ fn point(
             break;
         }
     }
-    let cycle = ttft_service + (o - 1.0) * itl;
+    // Physical bounds (see `bounds`): a request's prefill takes at least its FLOPs at the best
+    // GEMM rate, and one second of GPU time must hold the second's prefills (at that rate) and
+    // decode steps (their bytes at the best HBM bandwidth). Where the closed loop above asks for
+    // more, requests wait for the GPU: the rate drops to what fits and TTFT takes the wait.
+    let floor = dep.prefill_floor(i, i / 2.0);
+    ttft_service = ttft_service.max(floor.total_s());
+    let mut cycle = ttft_service + (o - 1.0) * itl;
+    let decoding = (active * (o - 1.0) * itl / cycle).clamp(1.0, active);
+    let decode_floor = if o > 1.0 {
+        dep.decode_floor_s((decoding / pp).max(1.0), decode_ctx)
+    } else {
+        0.0
+    };
+    let per_request = floor.per_rank_s + groups * floor.shared_s;
+    // Decode steps per second: one every ITL while any request decodes, never more than the
+    // decode tokens asked for.
+    let busy = |x: f64| x * per_request + (1.0 / itl).min(x * (o - 1.0)) * decode_floor;
+    let x0 = active / cycle;
+    if busy(x0) > 1.0 {
+        // Engines schedule decodes first: the prefills get what is left, the rate drops to the
+        // largest x whose work fits, and the rest of the cycle is spent waiting for a prefill.
+        let (mut lo, mut hi) = (0.0, x0);
+        for _ in 0..60 {
+            let mid = 0.5 * (lo + hi);
+            if busy(mid) <= 1.0 {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        cycle = active / lo.max(1e-12);
+        ttft_service = (cycle - (o - 1.0) * itl).max(ttft_service);
+        cycle = ttft_service + (o - 1.0) * itl;
+    }
     let x_group = active / cycle;
     // Requests beyond the running set wait for a slot (Little's law on the queue).
     let queue_wait = if c_group > active {

@@ -129,6 +129,7 @@ class Configuration(Record):
     gpu_vendor: str
     num_gpus: int
     gpus_per_replica: int
+    nodes_per_replica: int
     replicas: int
     tp: int
     pp: int
