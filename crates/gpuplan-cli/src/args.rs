@@ -564,8 +564,10 @@ pub struct RecommendArgs {
     #[arg(long, value_name = "K", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=100))]
     pub top: u64,
 
-    /// Also print the launch command of the best configuration: vllm, sglang, trtllm or k8s
-    /// (a Kubernetes Deployment manifest).
+    /// Also print how to launch the best configuration: vllm, sglang or trtllm (one command
+    /// per node and role, for the best configuration planned for that engine; without
+    /// --engine, the search plans for that engine), k8s (Deployments / LeaderWorkerSets) or
+    /// llm-d (Helm values for llm-d's model-service chart).
     #[arg(long, value_name = "TARGET", env = "GPUPLAN_EMIT")]
     pub emit: Option<EmitTarget>,
 

@@ -55,6 +55,11 @@ pub enum Error {
     #[error(transparent)]
     HardwareCatalog(#[from] HardwareCatalogError),
 
+    /// A launch command that cannot be rendered as asked (another engine than planned, a
+    /// layout the target cannot express).
+    #[error(transparent)]
+    Launch(#[from] crate::launch::LaunchError),
+
     /// The request is valid but no configuration satisfies it (exit code 1).
     #[error("no configuration satisfies the request: {reason}")]
     NoSolution {
@@ -72,7 +77,8 @@ impl Error {
             Error::Model(_)
             | Error::UnknownModel { .. }
             | Error::OfflineNotCached { .. }
-            | Error::Hardware(_) => true,
+            | Error::Hardware(_)
+            | Error::Launch(_) => true,
             Error::HardwareCatalog(e) => !matches!(e, HardwareCatalogError::Io { .. }),
             Error::Hub(e) => {
                 e.is_not_found() || e.is_malformed() || e.is_offline() || e.is_gated() || {

@@ -27,7 +27,7 @@ pub mod recommend;
 pub use api::{
     estimate_performance, estimate_performance_batch, PerformanceEstimate, PerformanceRequest,
 };
-pub use launch::{launch_command, EmitTarget};
+pub use launch::{launch_command, render, EmitTarget, LaunchError, LaunchPlan};
 pub use recommend::{
     recommend, recommend_with, Configuration, DisaggLayout, NearMiss, Outcome, RecommendRequest,
     Recommendation, SearchCounts,

@@ -85,9 +85,15 @@ pub fn run(args: &RecommendArgs, ctx: &Context, out: &mut dyn Write) -> anyhow::
 fn request(args: &RecommendArgs, ctx: &Context) -> anyhow::Result<RecommendRequest> {
     let defaults = RecommendRequest::default();
     let engines: Vec<Engine> = if args.engine.is_empty() {
-        match ctx.config.engine {
-            Some(_) => vec![deployment::engine(ctx, None)?],
-            None => defaults.engine.clone(),
+        // `--emit ENGINE` without --engine plans for that engine (the command it prints must
+        // launch what was ranked).
+        match (
+            args.emit.and_then(gpuplan::EmitTarget::engine),
+            &ctx.config.engine,
+        ) {
+            (Some(engine), _) => vec![engine],
+            (None, Some(_)) => vec![deployment::engine(ctx, None)?],
+            (None, None) => defaults.engine.clone(),
         }
     } else {
         args.engine.clone()
