@@ -180,7 +180,7 @@ fn recommend_ranks_plots_and_launches() {
         json!({
             "model": "meta-llama/Llama-3.1-8B", "gpus": ["H100", "A100"],
             "input_len": 1024, "output_len": 256, "concurrency": 16,
-            "max_ttft_ms": 2000, "max_itl_ms": 50
+            "max_ttft_ms": 2000, "max_itl_ms": 50, "emit": "vllm"
         }),
     );
     assert_eq!(status, 200, "{result}");

@@ -546,7 +546,7 @@ pub fn plan_launch(cfg: &Configuration, inputs: &LaunchInputs) -> Result<LaunchP
         ));
     }
     for (l, instances) in &layouts {
-        if l.nodes > 1 && l.gpus() % l.nodes != 0 {
+        if l.nodes > 1 && !l.gpus().is_multiple_of(l.nodes) {
             return Err(LaunchError::Unsupported(format!(
                 "{} GPUs do not split evenly over {} nodes of {gpn}",
                 l.gpus(),
@@ -644,7 +644,7 @@ fn vllm_argv(plan: &LaunchPlan, l: &Layout, node: NodeRef) -> Result<Vec<String>
     }
     if l.nodes > 1 {
         if l.dp > 1 {
-            if l.gpus_per_node % (l.tp * l.pp) != 0 {
+            if !l.gpus_per_node.is_multiple_of(l.tp * l.pp) {
                 return Err(LaunchError::Unsupported(format!(
                     "vLLM data parallelism across nodes needs whole tp x pp groups per node; \
                      tp {} pp {} on {}-GPU nodes",

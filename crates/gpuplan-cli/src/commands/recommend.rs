@@ -748,7 +748,12 @@ fn html(
         pareto: Some(pareto_plot(rec)),
         memory: memory_bars(rec, request, arch, hardware),
         latency: winner_curve(rec, request, arch, hardware, profiles),
-        launch_command: rec.launch.clone(),
+        // The --emit output, else the best configuration's commands for its own engine.
+        launch_command: rec.launch.clone().or_else(|| {
+            let plan = rec.configurations.first()?.launch.as_ref()?;
+            let target: gpuplan::EmitTarget = plan.engine.as_str().parse().ok()?;
+            gpuplan::render(target, plan).ok()
+        }),
         notes,
     }
 }
