@@ -241,7 +241,7 @@ fn launch_commands_carry_the_configuration() {
     for line in yaml.lines().filter(|l| !l.trim_start().starts_with('#')) {
         let t = line.trim_start();
         assert!(
-            t.starts_with("- ") || t.contains(": ") || t.ends_with(':'),
+            t == "---" || t.starts_with("- ") || t.contains(": ") || t.ends_with(':'),
             "odd YAML line: {line}"
         );
         assert_eq!((line.len() - t.len()) % 2, 0, "odd indentation: {line}");
