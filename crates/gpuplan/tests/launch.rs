@@ -698,3 +698,45 @@ fn emitting_for_an_engine_not_planned_is_refused() {
         )
     );
 }
+
+#[test]
+fn llama_405b_tp8_pp2_spans_two_nodes_with_node_ranks() {
+    let rec = recommend(
+        &RecommendRequest::new("meta-llama/Llama-3.1-405B")
+            .gpus(["H100"])
+            .allow_quant([])
+            .max_gpus(16)
+            .estimate_performance(false)
+            .top(100),
+    )
+    .expect("valid request");
+    let c = rec
+        .configurations
+        .iter()
+        .find(|c| c.tp == 8 && c.pp == 2 && c.dp == 1)
+        .unwrap_or_else(|| panic!("no tp8 pp2 configuration\n{}", rec.summary()));
+    let p = plan(c);
+    let pool = &p.pools[0];
+    assert_eq!((pool.nodes_per_instance, pool.gpus_per_node), (2, 8));
+    for (rank, node) in pool.nodes.iter().enumerate() {
+        let a = &node.argv;
+        assert!(a.windows(2).any(|w| w[0] == "--nnodes" && w[1] == "2"));
+        assert!(a
+            .windows(2)
+            .any(|w| w[0] == "--node-rank" && w[1] == rank.to_string()));
+        assert!(a
+            .windows(2)
+            .any(|w| w[0] == "--master-addr" && w[1] == "${LEADER_ADDR}"));
+        assert_eq!(a.contains(&"--headless".to_string()), rank > 0);
+    }
+    let k8s = launch_command(EmitTarget::K8s, c).expect("k8s");
+    assert!(k8s.contains("kind: LeaderWorkerSet"));
+    assert!(
+        k8s.contains("--node-rank \\\"${LWS_WORKER_INDEX}\\\""),
+        "{k8s}"
+    );
+    let values = launch_command(EmitTarget::LlmD, c).expect("llm-d");
+    assert!(values.contains("multinode: true"));
+    assert!(values.contains("workers: 2"));
+    check_llm_d_keys(&values);
+}
