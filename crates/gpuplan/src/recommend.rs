@@ -1127,14 +1127,18 @@ impl Searcher<'_> {
         } else {
             Outcome::Satisfied
         };
-        for gpu in &self.gpus {
-            for &engine in &self.request.engine {
-                if !self.engine_runs_on(engine, gpu) {
-                    notes.push(format!(
-                        "{engine} does not run on {} ({:?}); not planned there",
-                        gpu.name, gpu.vendor
-                    ));
-                }
+        for &engine in &self.request.engine {
+            let skipped: Vec<&str> = self
+                .gpus
+                .iter()
+                .filter(|g| !self.engine_runs_on(engine, g))
+                .map(|g| g.name.as_str())
+                .collect();
+            if !skipped.is_empty() {
+                notes.push(format!(
+                    "{engine} does not run on {}; not planned there",
+                    skipped.join(", ")
+                ));
             }
         }
         let mut frontier = frontier;
