@@ -575,13 +575,14 @@ pub fn plan_launch(cfg: &Configuration, inputs: &LaunchInputs) -> Result<LaunchP
             plan.files.push(trtllm_options_file(&plan, l));
         }
     }
-    let multi_node = plan.pools.iter().any(|p| p.nodes_per_instance > 1);
-    if multi_node && engine != Engine::Trtllm {
-        plan.caveats.push(format!(
-            "multi-node: run each node's command on its own node with LEADER_ADDR set to the \
-             address of node 0 on every node; node 0 serves the API on port {}",
-            plan.port
-        ));
+    if let Some(p) = plan.pools.iter().find(|p| p.nodes_per_instance > 1) {
+        if engine == Engine::Trtllm {
+            plan.caveats.push(format!(
+                "multi-node: node 0 starts all {} nodes of an instance through MPI: list them in \
+                 `hostfile` (one `ADDRESS slots={}` line per node) and make them reachable over ssh",
+                p.nodes_per_instance, p.gpus_per_node
+            ));
+        }
     }
     if disagg {
         plan.caveats.push(match engine {
@@ -927,6 +928,14 @@ fn render_shell(plan: &LaunchPlan) -> String {
         let _ = writeln!(s, "cat > {} <<'EOF'", f.path);
         s.push_str(&f.contents);
         let _ = writeln!(s, "EOF");
+    }
+    if plan.pools.iter().any(|p| p.nodes.len() > 1) {
+        let _ = writeln!(
+            s,
+            "# multi-node: run each node's command on its own node with LEADER_ADDR set to the \
+             address of node 0 on every node; node 0 serves the API on port {}",
+            plan.port
+        );
     }
     let multi = plan.pools.len() > 1 || plan.pools.iter().any(|p| p.nodes.len() > 1);
     for p in &plan.pools {
