@@ -402,7 +402,10 @@ def test_recommend_launch_commands(recommendation):
     if best.tp > 1:
         assert f"--tensor-parallel-size {best.tp}" in vllm
     assert "kind: Deployment" in recommendation.launch_command("k8s")
-    assert recommendation.launch_command("sglang")
+    assert "modelArtifacts:" in recommendation.launch_command("llm-d")
+    assert recommendation.launch_command() == vllm
+    with pytest.raises(gpuplan.InvalidConfiguration, match="planned for vllm"):
+        recommendation.launch_command("sglang")
     assert recommendation.launch_command("vllm", index=len(recommendation.configurations) - 1)
     with pytest.raises(gpuplan.InvalidConfiguration, match="index"):
         recommendation.launch_command("vllm", index=99)
@@ -412,7 +415,7 @@ def test_recommend_launch_commands(recommendation):
 
 def test_recommend_emit():
     r = gpuplan.recommend_gpus(LLAMA_8B, gpus="H100", concurrency=4, emit="vllm", top=1)
-    assert r.launch is not None and r.launch.startswith(r.launch_command("vllm"))
+    assert r.launch is not None and r.launch == r.launch_command("vllm")
     assert len(r.configurations) == 1
 
 

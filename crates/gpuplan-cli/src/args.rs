@@ -632,8 +632,10 @@ pub struct RecommendArgs {
     #[arg(long, help_heading = "Output")]
     pub all_variants: bool,
 
-    /// Also print the launch command of the best configuration: vllm, sglang, trtllm or k8s
-    /// (a Kubernetes Deployment manifest).
+    /// Also print how to launch the best configuration: vllm, sglang or trtllm (one command
+    /// per node and role, for the best configuration planned for that engine; without
+    /// --engine, the search plans for that engine), k8s (Deployments / LeaderWorkerSets) or
+    /// llm-d (Helm values for llm-d's model-service chart).
     #[arg(
         help_heading = "Output",
         long,

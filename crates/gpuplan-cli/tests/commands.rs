@@ -707,6 +707,15 @@ fn recommend_acceptance_json_snapshot() {
             .unwrap_or(f64::INFINITY);
         assert!(ttft <= 1000.0 && itl <= 50.0, "{c}");
     }
+    // Every configuration carries its launch plan: commands per node and role.
+    for c in &configurations {
+        let pools = c["launch"]["pools"].as_array().expect("launch plan");
+        assert!(!pools.is_empty(), "{c}");
+        for p in pools {
+            let argv = p["nodes"][0]["argv"].as_array().expect("argv");
+            assert_eq!(argv[0], "vllm", "{c}");
+        }
+    }
     // The chosen configuration in full (figures redacted); of the other lists only the shape
     // of one entry, as their order follows the figures.
     json["configurations"] = Value::Array(configurations.into_iter().take(1).collect());
@@ -716,6 +725,47 @@ fn recommend_acceptance_json_snapshot() {
     }
     redact(&mut json);
     assert_json_snapshot("recommend_llama_3_1_70b_acceptance", &json);
+}
+
+#[test]
+fn recommend_emit_plans_for_the_engine_or_refuses() {
+    let home = home();
+    // --emit sglang without --engine plans for SGLang.
+    let mut args = ACCEPTANCE.to_vec();
+    args.extend(["--gpus", "H100", "--emit", "sglang", "--top", "2", "--json"]);
+    let output = run(home.path(), &args);
+    output.expect_code(0);
+    let json = output.json();
+    for c in json["configurations"].as_array().expect("configurations") {
+        assert_eq!(c["engine"], "sglang", "{c}");
+    }
+    let launch = json["launch"].as_str().expect("launch");
+    assert!(
+        launch.contains("python -m sglang.launch_server"),
+        "{launch}"
+    );
+    // ... and refuses when --engine names others.
+    let mut args = ACCEPTANCE.to_vec();
+    args.extend(["--gpus", "H100", "--engine", "vllm", "--emit", "sglang"]);
+    let output = run(home.path(), &args);
+    output.expect_code(2);
+    assert!(
+        output.stderr.contains("--engine sglang"),
+        "{}",
+        output.stderr
+    );
+    // llm-d values and Kubernetes manifests.
+    for (target, needle) in [("llm-d", "modelArtifacts:"), ("k8s", "kind: Deployment")] {
+        let mut args = ACCEPTANCE.to_vec();
+        args.extend(["--gpus", "H100", "--emit", target, "--top", "1"]);
+        let output = run(home.path(), &args);
+        output.expect_code(0);
+        assert!(
+            output.stdout.contains(needle),
+            "{target}:\n{}",
+            output.stdout
+        );
+    }
 }
 
 #[test]

@@ -186,7 +186,7 @@ fn recommend_ranks_plots_and_launches() {
         json!({
             "model": "meta-llama/Llama-3.1-8B", "gpus": ["H100", "A100"],
             "input_len": 1024, "output_len": 256, "concurrency": 16,
-            "max_ttft_ms": 2000, "max_itl_ms": 50
+            "max_ttft_ms": 2000, "max_itl_ms": 50, "emit": "vllm"
         }),
     );
     assert_eq!(status, 200, "{result}");
@@ -210,12 +210,21 @@ fn recommend_ranks_plots_and_launches() {
     let (status, result) = post(
         "/api/recommend",
         json!({"model": "meta-llama/Llama-3.1-8B", "gpus": ["L4"], "concurrency": 64,
-               "max_itl_ms": 1, "plot": false, "emit": "sglang"}),
+               "max_itl_ms": 1, "plot": false, "emit": "sglang", "engine": ["sglang"]}),
     );
     assert_eq!(status, 200, "{result}");
     assert_eq!(result["outcome"], "no_configuration");
     assert_eq!(result["pareto_svg"], Value::Null);
     assert_eq!(result["emit"], "sglang");
+
+    // Commands for an engine the search does not plan for are refused.
+    let (status, result) = post(
+        "/api/recommend",
+        json!({"model": "meta-llama/Llama-3.1-8B", "gpus": ["H100"], "emit": "sglang",
+               "engine": ["vllm"]}),
+    );
+    assert_eq!(status, 422, "{result}");
+    assert_eq!(result["field"], "emit");
 }
 
 #[test]

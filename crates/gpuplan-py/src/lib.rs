@@ -327,10 +327,11 @@ impl NativeRecommendation {
         }
     }
 
-    /// The launch command (or Kubernetes manifest) of configuration `index` (0: the best).
-    #[pyo3(signature = (target = "vllm", index = 0))]
-    fn launch_command(&self, target: &str, index: usize) -> PyResult<String> {
-        let target: EmitTarget = target.parse().map_err(invalid)?;
+    /// How to launch configuration `index` (0: the best): `vllm`, `sglang` or `trtllm`
+    /// commands (one per node and role) for the engine it was planned for, `k8s` manifests or
+    /// `llm-d` Helm values; None: the commands of its own engine.
+    #[pyo3(signature = (target = None, index = 0))]
+    fn launch_command(&self, target: Option<&str>, index: usize) -> PyResult<String> {
         let configurations = &self.inner.configurations;
         let cfg = configurations.get(index).ok_or_else(|| {
             if configurations.is_empty() {
@@ -342,7 +343,11 @@ impl NativeRecommendation {
                 ))
             }
         })?;
-        Ok(launch_command(target, &self.inner.model, cfg))
+        let target: EmitTarget = target
+            .unwrap_or(cfg.engine.as_str())
+            .parse()
+            .map_err(invalid)?;
+        launch_command(target, cfg).map_err(|e| invalid(e.to_string()))
     }
 
     /// The CLI's exit code for this result: 0 when satisfied, 1 when no configuration is.

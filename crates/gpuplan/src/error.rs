@@ -89,6 +89,11 @@ pub enum Error {
         total: usize,
     },
 
+    /// A launch command that cannot be rendered as asked (another engine than planned, a
+    /// layout the target cannot express).
+    #[error(transparent)]
+    Launch(#[from] crate::launch::LaunchError),
+
     /// The request is valid but no configuration satisfies it (exit code 1).
     #[error("no configuration satisfies the request: {reason}")]
     NoSolution {
@@ -171,6 +176,7 @@ impl Error {
             Error::NoSolution { .. } => ErrorKind::NoSolution,
             Error::SearchTooLarge { .. } => ErrorKind::SearchTooLarge,
             Error::SearchStopped { .. } => ErrorKind::Stopped,
+            Error::Launch(_) => ErrorKind::InvalidRequest,
         }
     }
 
@@ -178,6 +184,7 @@ impl Error {
     pub fn field(&self) -> Option<&str> {
         match self {
             Error::InvalidRequest { field, .. } => Some(field),
+            Error::Launch(_) => Some("emit"),
             _ => None,
         }
     }
@@ -192,7 +199,8 @@ impl Error {
             | Error::UnknownModel { .. }
             | Error::OfflineNotCached { .. }
             | Error::Hardware(_)
-            | Error::SearchTooLarge { .. } => true,
+            | Error::SearchTooLarge { .. }
+            | Error::Launch(_) => true,
             Error::SearchStopped { .. } => false,
             Error::HardwareCatalog(e) => !matches!(e, HardwareCatalogError::Io { .. }),
             Error::Hub(e) => {

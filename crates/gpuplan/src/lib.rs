@@ -31,7 +31,7 @@ pub mod recommend;
 pub use api::{
     estimate_performance, estimate_performance_batch, PerformanceEstimate, PerformanceRequest,
 };
-pub use launch::{launch_command, EmitTarget};
+pub use launch::{launch_command, render, EmitTarget, LaunchError, LaunchPlan};
 pub use recommend::{
     physical_bound_violations, recommend, recommend_controlled, recommend_with, search_size,
     AllowQuant, Configuration, DisaggLayout, NearMiss, Outcome, RecommendRequest, Recommendation,

@@ -41,7 +41,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
 use crate::estimate::{engine_default_kv, estimate_deployment, DeploymentSpec};
-use crate::launch::{launch_command, EmitTarget};
+use crate::launch::{plan_launch, render, EmitTarget, LaunchInputs, LaunchPlan};
 use crate::resolve::{resolve_model, ResolveOptions};
 
 /// The memory overheads the search plans with: the catalog's embedded figures.
@@ -375,6 +375,22 @@ impl RecommendRequest {
         if self.engine.is_empty() {
             return Err(invalid_request("engine", "give at least one engine"));
         }
+        if let Some(engine) = self.emit.and_then(EmitTarget::engine) {
+            if !self.engine.contains(&engine) {
+                return Err(invalid_request(
+                    "emit",
+                    format!(
+                        "--emit {engine} renders a configuration planned for {engine}, but the \
+                         search plans for {}: add --engine {engine}",
+                        self.engine
+                            .iter()
+                            .map(|e| e.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ));
+            }
+        }
         if !(self.gpu_memory_utilization > 0.0 && self.gpu_memory_utilization <= 1.0) {
             return Err(invalid_request(
                 "gpu_memory_utilization",
@@ -499,6 +515,10 @@ pub struct Configuration {
     pub usd_per_hour: Option<f64>,
     /// US dollars per million output tokens at the achieved throughput.
     pub usd_per_million_output_tokens: Option<f64>,
+    /// How to launch it, for the engine it was modelled for (commands per node and role,
+    /// config files, environment, caveats); see [`crate::launch`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub launch: Option<LaunchPlan>,
     /// Spare room on each SLO as a fraction of its limit.
     #[serde(flatten)]
     pub headroom: Headroom,
@@ -1075,6 +1095,9 @@ impl Searcher<'_> {
                 let weights = arch.weight_bytes();
                 let usable = gpu.memory_bytes() * self.request.gpu_memory_utilization;
                 for &engine in &self.request.engine {
+                    if !self.engine_runs_on(engine, gpu) {
+                        continue;
+                    }
                     let mut kvs: Vec<(KvDtypeChoice, KvDtype, bool)> = Vec::new();
                     for &(choice, probe_kv) in &kv_choices {
                         let kv = engine_default_kv(arch, engine, choice);
@@ -1186,6 +1209,7 @@ impl Searcher<'_> {
             queue_wait_ms: None,
             usd_per_hour: self.prices[c.gpu].map(|usd| usd * f64::from(p.num_gpus())),
             usd_per_million_output_tokens: None,
+            launch: None,
             headroom: Headroom::default(),
         }
     }
@@ -1584,16 +1608,48 @@ impl Searcher<'_> {
                 self.request.max_gpus
             ));
         }
-        let met = keep_top(met, self.request.top.max(1));
+        let mut met = keep_top(met, self.request.top.max(1));
         let outcome = if met.is_empty() {
             Outcome::NoConfiguration
         } else {
             Outcome::Satisfied
         };
-        let launch = match (self.request.emit, met.first()) {
-            (Some(target), Some(best)) => Some(launch_command(target, &self.request.model, best)),
-            _ => None,
-        };
+        for &engine in &self.request.engine {
+            let skipped: Vec<&str> = self
+                .gpus
+                .iter()
+                .filter(|g| !self.engine_runs_on(engine, g))
+                .map(|g| g.name.as_str())
+                .collect();
+            if !skipped.is_empty() {
+                notes.push(format!(
+                    "{engine} does not run on {}; not planned there",
+                    skipped.join(", ")
+                ));
+            }
+        }
+        let mut frontier = frontier;
+        let mut near_misses = near_misses;
+        for cfg in met
+            .iter_mut()
+            .chain(frontier.iter_mut())
+            .chain(near_misses.iter_mut().map(|m| &mut m.configuration))
+        {
+            cfg.launch = self.launch_plan(cfg);
+        }
+        let mut launch = None;
+        if let Some(target) = self.request.emit {
+            // The best configuration planned for the engine asked for (manifests: the best).
+            let best = met
+                .iter()
+                .find(|c| target.engine().is_none_or(|e| c.engine == e.as_str()));
+            if let Some(plan) = best.and_then(|c| c.launch.as_ref()) {
+                match render(target, plan) {
+                    Ok(text) => launch = Some(text),
+                    Err(e) => notes.push(format!("--emit {target}: {e}")),
+                }
+            }
+        }
         Ok(Recommendation {
             model: self.request.model.clone(),
             input_len: self.request.input_len,
@@ -1611,6 +1667,33 @@ impl Searcher<'_> {
             launch,
             notes,
         })
+    }
+}
+
+impl Searcher<'_> {
+    /// Whether `engine` runs on `gpu` (the engine profile's `vendors`).
+    fn engine_runs_on(&self, engine: Engine, gpu: &Gpu) -> bool {
+        self.profiles
+            .engine(engine.as_str())
+            .is_none_or(|p| p.runs_on(gpu.vendor))
+    }
+
+    /// The launch plan of a configuration (None when its layout cannot be launched as planned).
+    fn launch_plan(&self, cfg: &Configuration) -> Option<LaunchPlan> {
+        let gpu = self.gpus.iter().find(|g| g.id == cfg.gpu)?;
+        let profile = self.profiles.engine(&cfg.engine);
+        let weights_gib = self.formats[0].1.weight_bytes() / f64::from(1u32 << 30);
+        let inputs = LaunchInputs {
+            model: self.request.model.clone(),
+            checkpoint: self.checkpoint,
+            gpus_per_node: gpu.gpus_per_node,
+            gpu_memory_utilization: self.request.gpu_memory_utilization,
+            max_num_seqs: profile.map_or(1024.0, |p| p.max_num_seqs) as u32,
+            max_num_batched_tokens: profile.map_or(8192.0, |p| p.max_num_batched_tokens) as u32,
+            // Room for the tokenizer, configs and a second revision.
+            model_cache_gib: (weights_gib * 1.2 + 10.0).ceil() as u32,
+        };
+        plan_launch(cfg, &inputs).ok()
     }
 }
 

@@ -152,9 +152,15 @@ fn search(
 fn request(args: &RecommendArgs, ctx: &Context) -> anyhow::Result<RecommendRequest> {
     let defaults = RecommendRequest::default();
     let engines: Vec<Engine> = if args.engine.is_empty() {
-        match ctx.config.engine {
-            Some(_) => vec![deployment::engine(ctx, None)?],
-            None => defaults.engine.clone(),
+        // `--emit ENGINE` without --engine plans for that engine (the command it prints must
+        // launch what was ranked).
+        match (
+            args.emit.and_then(gpuplan::EmitTarget::engine),
+            &ctx.config.engine,
+        ) {
+            (Some(engine), _) => vec![engine],
+            (None, Some(_)) => vec![deployment::engine(ctx, None)?],
+            (None, None) => defaults.engine.clone(),
         }
     } else {
         args.engine.clone()
@@ -863,9 +869,11 @@ fn report_launch(rec: &Recommendation) -> Option<String> {
     if rec.launch.is_some() {
         return rec.launch.clone();
     }
+    // The best configuration's commands for its own engine.
     let best = rec.configurations.first().filter(|_| rec.is_satisfied())?;
-    let target: EmitTarget = best.engine.parse().ok()?;
-    Some(gpuplan::launch_command(target, &rec.model, best))
+    let plan = best.launch.as_ref()?;
+    let target: EmitTarget = plan.engine.as_str().parse().ok()?;
+    gpuplan::render(target, plan).ok()
 }
 
 /// The HTML report: inputs, ranking, Pareto plot, memory bars, the winner's curve and launch

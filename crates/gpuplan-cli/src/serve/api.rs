@@ -661,7 +661,7 @@ impl RecommendBody {
             objective: self.objective,
             price: self.price.clone(),
             top: self.top,
-            emit: Some(self.emit.unwrap_or(EmitTarget::Vllm)),
+            emit: self.emit,
             estimate_performance: self.estimate_performance,
             gpu_memory_utilization: self.gpu_memory_utilization,
             max_model_len: self.max_model_len,
@@ -706,8 +706,9 @@ pub struct RecommendResponse {
     /// The recommendation.
     #[serde(flatten)]
     pub recommendation: Recommendation,
-    /// The launch target of `launch` and `launch_commands`.
-    pub emit: EmitTarget,
+    /// The launch target asked for (`launch_commands` of configurations planned for another
+    /// engine use their own engine).
+    pub emit: Option<EmitTarget>,
     /// The launch command of each entry of `configurations`, same order.
     pub launch_commands: Vec<String>,
     /// The Pareto scatter (tokens/s per GPU against tokens/s per user) as a standalone SVG
@@ -786,11 +787,24 @@ fn recommend_one(
     let recommendation = state.run_search(size, || {
         gpuplan::recommend_controlled(&request, &arch, state.hardware(), profiles, control)
     })?;
-    let emit = request.emit.unwrap_or(EmitTarget::Vllm);
+    let emit = request.emit;
+    // Each configuration's commands for the engine it was planned for (or the manifests asked
+    // for); a configuration without a plan gets the reason.
     let launch_commands = recommendation
         .configurations
         .iter()
-        .map(|c| launch_command(emit, &recommendation.model, c))
+        .map(|c| {
+            let target = match emit {
+                Some(t)
+                    if t.engine().is_none()
+                        || t.engine().is_some_and(|e| c.engine == e.as_str()) =>
+                {
+                    t
+                }
+                _ => c.engine.parse().unwrap_or(EmitTarget::Vllm),
+            };
+            launch_command(target, c).unwrap_or_else(|e| format!("# {e}"))
+        })
         .collect();
     let pareto_svg = body.plot.then(|| pareto_svg(&pareto_plot(&recommendation)));
     Ok(RecommendResponse {

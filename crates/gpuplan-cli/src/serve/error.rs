@@ -192,6 +192,7 @@ impl From<gpuplan::Error> for ApiError {
         use gpuplan::ErrorKind as K;
         let message = error.to_string();
         let kind = error.kind();
+        let field = error.field().map(str::to_string);
         match error {
             gpuplan::Error::UnknownModel { suggestions, .. } => {
                 return ApiError::invalid("model", message).with_suggestions(suggestions)
@@ -220,7 +221,9 @@ impl From<gpuplan::Error> for ApiError {
                 suggestions: Vec::new(),
             },
             K::Catalog => ApiError::internal(format!("server GPU catalog: {message}")),
-            K::InvalidRequest | K::UnknownGpu => ApiError::invalid("body", message),
+            K::InvalidRequest | K::UnknownGpu => {
+                ApiError::invalid(field.as_deref().unwrap_or("body"), message)
+            }
             K::SearchTooLarge => ApiError::invalid("max_gpus", message),
             K::Stopped => ApiError {
                 status: StatusCode::SERVICE_UNAVAILABLE,

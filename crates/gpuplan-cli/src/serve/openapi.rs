@@ -521,8 +521,8 @@ fn schemas() -> Value {
         (
             "emit",
             enumeration(
-                &["vllm", "sglang", "trtllm", "k8s"],
-                "Launch command target (default vllm).",
+                &["vllm", "sglang", "trtllm", "k8s", "llm-d"],
+                "Launch target of `launch` (default none). vllm/sglang/trtllm need that engine in `engine`.",
             ),
         ),
         (
@@ -645,7 +645,7 @@ fn schemas() -> Value {
                 "counts": {"type": "object", "properties": {"evaluated": integer("Candidates."), "fit": integer("Fit in memory."), "met_slos": integer("Met every SLO.")}},
                 "launch": {"type": ["string", "null"], "description": "Launch command of the best configuration."},
                 "notes": {"type": "array", "items": {"type": "string"}},
-                "emit": string("Launch target of launch and launch_commands."),
+                "emit": {"type": ["string", "null"], "description": "Launch target asked for; launch_commands of configurations planned for another engine use their own engine."},
                 "launch_commands": {"type": "array", "items": {"type": "string"}, "description": "Launch command of each configuration."},
                 "pareto_svg": {"type": ["string", "null"], "description": "The Pareto plot, a standalone SVG document."}
             }

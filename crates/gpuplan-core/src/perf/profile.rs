@@ -123,8 +123,18 @@ pub struct EngineProfile {
     /// Mean share of a closed-loop benchmark's requests that arrive in the initial burst (all
     /// clients start at once), whose prefills queue behind each other.
     pub burst_share: f64,
+    /// Accelerator vendors the engine runs on (empty: every vendor).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vendors: Vec<crate::hardware::Vendor>,
     /// Where the numbers come from.
     pub source: String,
+}
+
+impl EngineProfile {
+    /// Whether the engine runs on `vendor`'s accelerators.
+    pub fn runs_on(&self, vendor: crate::hardware::Vendor) -> bool {
+        self.vendors.is_empty() || self.vendors.contains(&vendor)
+    }
 }
 
 /// Every profile the estimator needs.

@@ -476,10 +476,13 @@ class RecommendationResult:
         """The readable table ``gpuplan recommend`` prints."""
         return str(self._native.summary())
 
-    def launch_command(self, target: str = "vllm", index: int = 0) -> str:
-        """The command that starts configuration ``index`` (0: the best): ``vllm``, ``sglang``,
-        ``trtllm``, or ``k8s`` (a Kubernetes Deployment manifest). Raises
-        ``InvalidConfiguration`` when there is no such configuration."""
+    def launch_command(self, target: Optional[str] = None, index: int = 0) -> str:
+        """How to start configuration ``index`` (0: the best): ``vllm``, ``sglang`` or
+        ``trtllm`` (one command per node and role; only for the engine the configuration was
+        planned for), ``k8s`` (Deployments / LeaderWorkerSets) or ``llm-d`` (Helm values for
+        llm-d's model-service chart); None: the commands of its own engine. Raises
+        ``InvalidConfiguration`` when there is no such configuration or the target names
+        another engine."""
         return str(self._native.launch_command(target, index))
 
     def to_dict(self) -> Dict[str, Any]:
