@@ -11,6 +11,7 @@ mod error;
 pub mod estimate;
 mod resolve;
 pub mod validate;
+pub mod workload;
 
 pub use error::{Error, EXIT_NO_SOLUTION, EXIT_OK, EXIT_USAGE};
 pub use resolve::{resolve_model, source, ResolveOptions, ResolvedModel};
@@ -32,3 +33,4 @@ pub use recommend::{
     recommend, recommend_with, Configuration, DisaggLayout, NearMiss, Outcome, RecommendRequest,
     Recommendation, SearchCounts,
 };
+pub use workload::{Dataset, RequestRate, Workload, WorkloadError};
