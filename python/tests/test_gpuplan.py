@@ -517,7 +517,7 @@ def test_validate(small_measurements):
     report = gpuplan.validate(path)
     assert report.rows_total == n
     assert 0 < report.rows_predicted <= n
-    assert set(report.summary) == {"ttft", "itl", "output_tok_s"}
+    assert set(report.summary) == {"ttft", "itl", "output_tok_s", "tpot"}
     assert "vllm" in report.by_engine
     assert len(report.rows) == n
 
@@ -551,7 +551,7 @@ def test_calibrate(small_measurements, tmp_path):
     assert output.read_text() == result.profiles_toml
     assert result.profiles_toml.startswith("# Engine profiles fitted by `gpuplan calibrate`")
     assert result.engines_fitted == ["vllm"] and result.rounds == 1
-    assert set(result.before) == {"ttft", "itl", "output_tok_s"}
+    assert set(result.before) == {"ttft", "itl", "output_tok_s", "tpot"}
     assert result.output == str(output)
     assert result.report.rows_total == n
     # The fitted profiles load back as a profile file.

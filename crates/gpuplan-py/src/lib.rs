@@ -213,9 +213,7 @@ fn performance_base(options: &mut Options<'_, '_>) -> PyResult<PerformanceReques
     if let Some(requests) = options.count("batch_size")? {
         request.batch_size = requests;
     }
-    if let Some(requests) = options.count("max_concurrency")? {
-        request.batch_size = requests;
-    }
+    request.max_concurrency = options.count("max_concurrency")?;
     request.request_rate = options.number_or_parsed("request_rate")?;
     request.num_prompts = options.count("num_prompts")?;
     if let Some(dataset) = options.parsed("dataset")? {

@@ -55,6 +55,9 @@ pub struct PerformanceRequest {
     pub output_length: u64,
     /// Concurrent requests kept in flight (default 1): the benchmark's max concurrency.
     pub batch_size: u64,
+    /// Most requests in flight in a run (the benchmark's max concurrency). Default:
+    /// `batch_size`, or no cap when `request_rate` is given.
+    pub max_concurrency: Option<u64>,
     /// Poisson arrivals (requests/s) or `inf` (all at t=0): a finite run of `num_prompts`.
     pub request_rate: Option<RequestRate>,
     /// Requests of a finite run (default 1000 when the run is finite).
@@ -88,6 +91,7 @@ impl Default for PerformanceRequest {
             input_length: 2048,
             output_length: 512,
             batch_size: 1,
+            max_concurrency: None,
             request_rate: None,
             num_prompts: None,
             dataset: Dataset::Random,
@@ -296,7 +300,13 @@ fn estimate_with_arch(arch: &Architecture, request: &PerformanceRequest) -> Perf
     let workload = Workload {
         input_len: request.input_length,
         output_len: request.output_length,
-        max_concurrency: Some(request.batch_size),
+        max_concurrency: request
+            .max_concurrency
+            .or(if request.request_rate.is_some() {
+                None
+            } else {
+                Some(request.batch_size)
+            }),
         request_rate: request.request_rate,
         num_prompts: request.num_prompts,
         dataset: request.dataset.clone(),

@@ -265,7 +265,8 @@ def estimate_performance(
     ``error``; only arguments of the wrong kind raise (``InvalidConfiguration``, ``TypeError``).
 
     Benchmark-style workloads, named as ``vllm bench serve`` names them: ``max_concurrency``
-    (alias of ``batch_size``), ``request_rate`` (requests/s, or ``"inf"``: every request at
+    (requests in flight; default ``batch_size``, or no cap with a ``request_rate``),
+    ``request_rate`` (requests/s, or ``"inf"``: every request at
     t=0), ``num_prompts`` (a finite run, default 1000), ``dataset`` (``"random"``,
     ``"sharegpt"`` or a CSV / JSON-lines file of ``input_len,output_len[,arrival_s]``) and
     ``random_range_ratio``. The estimate's ``ttft_ms``, ``tpot_ms`` and ``itl_ms`` hold the mean,
