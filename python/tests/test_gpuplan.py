@@ -580,7 +580,7 @@ def test_validate(small_measurements):
     report = gpuplan.validate(path)
     assert report.rows_total == n
     assert 0 < report.rows_predicted <= n
-    assert set(report.summary) == {"ttft", "itl", "output_tok_s"}
+    assert set(report.summary) == {"ttft", "itl", "output_tok_s", "tpot"}
     assert "vllm" in report.by_engine
     assert len(report.rows) == n
 
@@ -614,7 +614,7 @@ def test_calibrate(small_measurements, tmp_path):
     assert output.read_text() == result.profiles_toml
     assert result.profiles_toml.startswith("# Engine profiles fitted by `gpuplan calibrate`")
     assert result.engines_fitted == ["vllm"] and result.rounds == 1
-    assert set(result.before) == {"ttft", "itl", "output_tok_s"}
+    assert set(result.before) == {"ttft", "itl", "output_tok_s", "tpot"}
     assert result.output == str(output)
     assert result.report.rows_total == n
     # The fitted profiles load back as a profile file.
@@ -669,3 +669,40 @@ def test_python_and_cli_numbers_are_identical(model, gpu, tp, input_len, output_
     assert est.inter_token_latency_ms == point["inter_token_latency_ms"]
     assert est.end_to_end_latency_ms == point["end_to_end_latency_ms"]
     assert est.throughput_tokens_per_sec == point["output_throughput_tok_s"]
+
+
+def test_benchmark_workloads_and_percentiles():
+    burst = gpuplan.estimate_performance(
+        "meta-llama/Llama-3.1-8B",
+        "H100",
+        1,
+        request_rate="inf",
+        num_prompts=1000,
+        dataset="sharegpt",
+        input_length=215,
+        output_length=194,
+    )
+    assert burst.ok, burst.error
+    assert burst.workload.startswith("burst of 1000 requests")
+    for metric in (burst.ttft_ms, burst.tpot_ms, burst.itl_ms):
+        assert metric["p50"] <= metric["p90"] <= metric["p99"]
+    saturated = gpuplan.estimate_performance(
+        "meta-llama/Llama-3.1-8B", "H100", 1, input_length=215, output_length=194, batch_size=1000
+    )
+    assert burst.throughput_tokens_per_sec < saturated.throughput_tokens_per_sec
+    poisson = gpuplan.estimate_performance(
+        "meta-llama/Llama-3.1-8B", "H100", 1, request_rate=16.0, input_length=215, output_length=194
+    )
+    assert "Poisson arrivals at 16 req/s" in poisson.workload
+    rec = gpuplan.recommend_gpus(
+        "meta-llama/Llama-3.1-8B",
+        1024,
+        256,
+        gpus="H100",
+        request_rate=10.0,
+        max_ttft_ms=500.0,
+        slo_percentile="p90",
+    )
+    assert rec.is_satisfied
+    for c in rec.to_dict()["configurations"]:
+        assert c["ttft_ms"]["p90"] <= 500.0

@@ -1,5 +1,6 @@
 //! gpuplan-catalog: the data gpuplan ships inside its binary.
 
+pub mod datasets;
 pub mod hardware;
 pub mod memory;
 pub mod models;

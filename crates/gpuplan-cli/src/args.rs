@@ -9,7 +9,8 @@ use std::path::PathBuf;
 
 use clap::builder::FalseyValueParser;
 use clap::{Args, Parser, Subcommand};
-use gpuplan::{AllowQuant, EmitTarget};
+use gpuplan::core::perf::Statistic;
+use gpuplan::{AllowQuant, Dataset, EmitTarget, RequestRate};
 use gpuplan_core::hardware::Vendor;
 use gpuplan_core::memory::Engine;
 use gpuplan_core::quant::{KvDtypeChoice, WeightFormat};
@@ -349,6 +350,34 @@ fn parse_positive(s: &str) -> Result<f64, String> {
     }
 }
 
+/// Parses a `--random-range-ratio` in [0, 1).
+fn parse_range_ratio(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if (0.0..1.0).contains(&v) => Ok(v),
+        _ => Err(format!("'{s}' is not a range ratio in [0, 1), e.g. 0.1")),
+    }
+}
+
+/// The benchmark-style workload flags `estimate` and `recommend` share (named as in
+/// `vllm bench serve`); they convert into [`gpuplan::Workload`].
+#[derive(Debug, Clone, Default, Args)]
+pub struct WorkloadArgs {
+    /// Request lengths: random (fixed --input-len/--output-len, or spread by
+    /// --random-range-ratio), sharegpt (the ShareGPT distribution with --input-len/--output-len
+    /// as its means), or a CSV / JSON-lines file of input_len,output_len[,arrival_s] per request
+    /// [default: random].
+    #[arg(long, value_name = "random|sharegpt|FILE")]
+    pub dataset: Option<Dataset>,
+    /// Spread of random lengths: uniform in [(1-r) x len, (1+r) x len], as vLLM bench
+    /// [default: 0].
+    #[arg(long, value_name = "R", value_parser = parse_range_ratio)]
+    pub random_range_ratio: Option<f64>,
+    /// Requests of a finite run (the benchmark's --num-prompts) [default: 1000 when the run is
+    /// finite].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=200_000))]
+    pub num_prompts: Option<u64>,
+}
+
 /// Parses `GPU=USD_PER_HOUR` (`--price`).
 fn parse_price(s: &str) -> Result<(String, f64), String> {
     let (gpu, price) = s
@@ -448,22 +477,34 @@ pub struct EstimateArgs {
     #[command(flatten)]
     pub parallel: ParallelArgs,
 
-    /// Prompt tokens per request.
+    /// Prompt tokens per request (the mean with --dataset sharegpt, default 215 there; not
+    /// needed with a length file).
     #[arg(long, value_name = "I", value_parser = clap::value_parser!(u64).range(1..=MAX_TOKENS), env = "GPUPLAN_INPUT_LEN")]
-    pub input_len: u64,
+    pub input_len: Option<u64>,
 
-    /// Generated tokens per request.
+    /// Generated tokens per request (as --input-len; default 194 with --dataset sharegpt).
     #[arg(long, value_name = "O", value_parser = clap::value_parser!(u64).range(1..=MAX_TOKENS), env = "GPUPLAN_OUTPUT_LEN")]
-    pub output_len: u64,
+    pub output_len: Option<u64>,
 
-    /// Concurrencies to estimate at (requests in flight, or `max`), comma-separated.
+    /// Concurrencies to estimate at (requests in flight, or `max`), comma-separated; the
+    /// benchmark's --max-concurrency [default: 1,8,32,128,max for a steady closed loop; no cap
+    /// for a finite run].
     #[arg(
-        long,
+        long = "max-concurrency",
+        visible_alias = "concurrency",
         value_name = "C,...",
-        value_delimiter = ',',
-        default_value = "1,8,32,128,max"
+        value_delimiter = ','
     )]
     pub concurrency: Vec<ConcurrencyLevel>,
+
+    /// Poisson arrivals, requests per second, or `inf` (every request at t=0): a finite run
+    /// of --num-prompts requests.
+    #[arg(long, value_name = "R|inf")]
+    pub request_rate: Option<RequestRate>,
+
+    /// Request lengths and run size.
+    #[command(flatten)]
+    pub workload: WorkloadArgs,
 
     /// Longest request the engine is configured for, tokens [default: input + output].
     #[arg(long, value_name = "L", value_parser = clap::value_parser!(u64).range(1..=MAX_TOKENS))]
@@ -533,9 +574,9 @@ pub struct RecommendArgs {
     #[arg(help_heading = "Workload", long, value_name = "O", default_value_t = 512, value_parser = clap::value_parser!(u64).range(1..=MAX_TOKENS), env = "GPUPLAN_OUTPUT_LEN")]
     pub output_len: u64,
 
-    /// Requests in flight at all times, whole deployment (closed loop)
-    /// [default: the highest throughput within the limits].
-    #[arg(help_heading = "Workload", long, value_name = "C", value_parser = clap::value_parser!(u64).range(1..=1_000_000), conflicts_with = "request_rate")]
+    /// Requests in flight at all times, whole deployment (closed loop; the benchmark's
+    /// --max-concurrency) [default: the highest throughput within the limits].
+    #[arg(help_heading = "Workload", long = "max-concurrency", visible_alias = "concurrency", value_name = "C", value_parser = clap::value_parser!(u64).range(1..=1_000_000), conflicts_with = "request_rate")]
     pub concurrency: Option<u64>,
 
     /// Poisson arrivals, requests per second, whole deployment.
@@ -557,6 +598,23 @@ pub struct RecommendArgs {
     /// Smallest output throughput of the whole deployment, tokens per second.
     #[arg(help_heading = "Limits", long, value_name = "TOK_S", value_parser = parse_positive)]
     pub min_throughput_tok_s: Option<f64>,
+
+    /// The statistic --max-ttft-ms, --max-itl-ms and --max-e2e-ms limit: mean, p50, p90 or p99
+    /// [default: mean].
+    #[arg(long, value_name = "STAT")]
+    pub slo_percentile: Option<Statistic>,
+
+    /// Largest 99th-percentile time to first token, milliseconds.
+    #[arg(long, value_name = "MS", value_parser = parse_positive)]
+    pub max_ttft_p99_ms: Option<f64>,
+
+    /// Largest 99th-percentile inter-token latency, milliseconds.
+    #[arg(long, value_name = "MS", value_parser = parse_positive)]
+    pub max_itl_p99_ms: Option<f64>,
+
+    /// Request lengths and run size.
+    #[command(flatten)]
+    pub workload: WorkloadArgs,
 
     /// GPUs to consider (ids, names or aliases), comma-separated
     /// [default: the user config's, else every GPU of the catalog].

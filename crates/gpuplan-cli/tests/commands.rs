@@ -579,7 +579,7 @@ fn validate_malformed_csv_exits_2_naming_file_and_row() {
     assert!(output.stderr.contains("broken.csv"), "{}", output.stderr);
     // One numbering: the line of the file (the header is line 1), not csv's 0-based record.
     assert!(
-        output.stderr.contains("line 3: column"),
+        output.stderr.contains("line 3: ") && output.stderr.contains("'lots'"),
         "{}",
         output.stderr
     );
@@ -1231,4 +1231,207 @@ fn heterogeneous_attention_and_kv_head_errors() {
         "{}",
         output.stderr
     );
+}
+
+#[test]
+fn estimate_models_bursts_and_poisson_runs_and_says_which() {
+    let home = home();
+    let burst = run(
+        home.path(),
+        &[
+            "estimate",
+            "--model",
+            "meta-llama/Llama-3.1-8B",
+            "--gpu",
+            "H100",
+            "--dataset",
+            "sharegpt",
+            "--request-rate",
+            "inf",
+            "--num-prompts",
+            "1000",
+            "--json",
+        ],
+    );
+    burst.expect_code(0);
+    let json = burst.json();
+    assert!(
+        json["workload"]
+            .as_str()
+            .is_some_and(|w| w.starts_with("burst of 1000 requests, all sent at t=0")),
+        "{}",
+        json["workload"]
+    );
+    let point = &json["points"][0];
+    assert!(point["run_duration_s"].as_f64().is_some_and(|s| s > 0.0));
+    for metric in ["ttft_ms", "tpot_ms", "itl_ms", "e2e_ms"] {
+        let p = &point[metric];
+        let (p50, p90, p99) = (
+            p["p50"].as_f64().unwrap_or(f64::NAN),
+            p["p90"].as_f64().unwrap_or(f64::NAN),
+            p["p99"].as_f64().unwrap_or(f64::NAN),
+        );
+        assert!(p50 <= p90 && p90 <= p99, "{metric}: {p}");
+    }
+    let saturation = run(
+        home.path(),
+        &[
+            "estimate",
+            "--model",
+            "meta-llama/Llama-3.1-8B",
+            "--gpu",
+            "H100",
+            "--input-len",
+            "215",
+            "--output-len",
+            "194",
+            "--concurrency",
+            "max",
+            "--json",
+        ],
+    );
+    let sat = saturation.json()["points"][0]["output_throughput_tok_s"]
+        .as_f64()
+        .unwrap_or(0.0);
+    let burst_tok_s = point["output_throughput_tok_s"]
+        .as_f64()
+        .unwrap_or(f64::MAX);
+    assert!(burst_tok_s < sat, "burst {burst_tok_s} vs saturation {sat}");
+    // The table names the workload in one line; --max-concurrency is the flag, --concurrency
+    // its alias.
+    let table = run(
+        home.path(),
+        &[
+            "estimate",
+            "--model",
+            "meta-llama/Llama-3.1-8B",
+            "--gpu",
+            "H100",
+            "--input-len",
+            "215",
+            "--output-len",
+            "194",
+            "--request-rate",
+            "16",
+            "--max-concurrency",
+            "64",
+        ],
+    );
+    table.expect_code(0);
+    assert!(
+        table.stdout.contains(
+            "workload: 1000 requests, Poisson arrivals at 16 req/s, at most 64 in flight"
+        ),
+        "{}",
+        table.stdout
+    );
+    let bad = run(
+        home.path(),
+        &[
+            "estimate",
+            "--model",
+            "meta-llama/Llama-3.1-8B",
+            "--gpu",
+            "H100",
+            "--input-len",
+            "215",
+            "--output-len",
+            "194",
+            "--request-rate",
+            "-3",
+        ],
+    );
+    bad.expect_code(2);
+    let no_lengths = run(
+        home.path(),
+        &[
+            "estimate",
+            "--model",
+            "meta-llama/Llama-3.1-8B",
+            "--gpu",
+            "H100",
+        ],
+    );
+    no_lengths.expect_code(2);
+    assert!(
+        no_lengths.stderr.contains("--input-len"),
+        "{}",
+        no_lengths.stderr
+    );
+}
+
+#[test]
+fn validate_reads_benchmark_columns_and_length_files_beside_the_csv() {
+    let home = home();
+    // Run from elsewhere: the row's lengths.csv is found beside the CSV, not in the cwd.
+    let file = fixture("bench/runs.csv");
+    let output = run(home.path(), &["validate", path_str(&file), "--json"]);
+    output.expect_code(0);
+    let json = output.json();
+    assert_eq!(json["rows_predicted"], 3, "{json}");
+    for row in json["rows"].as_array().cloned().unwrap_or_default() {
+        for field in [
+            "predicted_ttft_ms",
+            "predicted_tpot_ms",
+            "predicted_output_tok_s",
+        ] {
+            assert!(
+                row[field].as_f64().is_some_and(|v| v > 0.0),
+                "{field}: {row}"
+            );
+        }
+    }
+    let server = &json["rows"][2];
+    assert!(
+        server["workload"].as_str().is_some_and(
+            |w| w.contains("Poisson arrivals at 30 req/s") && w.contains("lengths.csv")
+        ),
+        "{server}"
+    );
+}
+
+#[test]
+fn recommend_filters_on_the_slo_percentile() {
+    let home = home();
+    let output = run(
+        home.path(),
+        &[
+            "recommend",
+            "--model",
+            "meta-llama/Llama-3.1-8B",
+            "--gpus",
+            "H100",
+            "--request-rate",
+            "10",
+            "--max-ttft-ms",
+            "500",
+            "--slo-percentile",
+            "p90",
+            "--json",
+        ],
+    );
+    output.expect_code(0);
+    let json = output.json();
+    assert_eq!(json["slo"]["percentile"], "p90");
+    for c in json["configurations"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+    {
+        assert!(
+            c["ttft_ms"]["p90"].as_f64().is_some_and(|v| v <= 500.0),
+            "{c}"
+        );
+    }
+    let bad = run(
+        home.path(),
+        &[
+            "recommend",
+            "--model",
+            "meta-llama/Llama-3.1-8B",
+            "--slo-percentile",
+            "p95",
+        ],
+    );
+    bad.expect_code(2);
 }

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::hardware::Gpu;
 use crate::memory::Parallelism;
 use crate::model::Architecture;
-use crate::perf::EstimatePoint;
+use crate::perf::{mm1_wait_quantile_s, EstimatePoint, Percentiles, Statistic};
 use crate::quant::WeightFormat;
 
 /// What "best" means when ranking configurations. Ties are broken by the other two objectives.
@@ -119,6 +119,15 @@ pub struct Slo {
     pub max_e2e_ms: Option<f64>,
     /// Smallest acceptable output throughput of the whole deployment, tokens per second.
     pub min_throughput_tok_s: Option<f64>,
+    /// Which statistic `max_ttft_ms`, `max_itl_ms` and `max_e2e_ms` limit (default: the mean).
+    #[serde(default)]
+    pub percentile: Statistic,
+    /// Largest acceptable 99th-percentile time to first token, milliseconds.
+    #[serde(default)]
+    pub max_ttft_p99_ms: Option<f64>,
+    /// Largest acceptable 99th-percentile inter-token latency, milliseconds.
+    #[serde(default)]
+    pub max_itl_p99_ms: Option<f64>,
 }
 
 /// One SLO constraint.
@@ -133,6 +142,10 @@ pub enum SloConstraint {
     MaxE2eMs,
     /// `min_throughput_tok_s`.
     MinThroughputTokS,
+    /// `max_ttft_p99_ms`.
+    MaxTtftP99Ms,
+    /// `max_itl_p99_ms`.
+    MaxItlP99Ms,
 }
 
 impl SloConstraint {
@@ -143,6 +156,8 @@ impl SloConstraint {
             SloConstraint::MaxItlMs => "max_itl_ms",
             SloConstraint::MaxE2eMs => "max_e2e_ms",
             SloConstraint::MinThroughputTokS => "min_throughput_tok_s",
+            SloConstraint::MaxTtftP99Ms => "max_ttft_p99_ms",
+            SloConstraint::MaxItlP99Ms => "max_itl_p99_ms",
         }
     }
 }
@@ -185,6 +200,15 @@ pub struct Metrics {
     pub num_gpus: u32,
     /// Price of the whole deployment, US dollars per hour, when the GPU has a price.
     pub usd_per_hour: Option<f64>,
+    /// Time to first token over requests (ms).
+    #[serde(default)]
+    pub ttft_ms: Percentiles,
+    /// Inter-token latency over tokens (ms).
+    #[serde(default)]
+    pub itl_ms: Percentiles,
+    /// End-to-end latency over requests (ms).
+    #[serde(default)]
+    pub e2e_ms: Percentiles,
 }
 
 impl Metrics {
@@ -216,37 +240,61 @@ pub struct Headroom {
 impl Slo {
     /// True when no constraint is set.
     pub fn is_empty(&self) -> bool {
-        self.max_ttft_ms.is_none()
-            && self.max_itl_ms.is_none()
-            && self.max_e2e_ms.is_none()
-            && self.min_throughput_tok_s.is_none()
+        self.min_throughput_tok_s.is_none() && !self.has_latency_limits()
     }
 
     /// True when any per-request latency constraint (TTFT, ITL, E2E) is set.
     pub fn has_latency_limits(&self) -> bool {
-        self.max_ttft_ms.is_some() || self.max_itl_ms.is_some() || self.max_e2e_ms.is_some()
+        self.max_ttft_ms.is_some()
+            || self.max_itl_ms.is_some()
+            || self.max_e2e_ms.is_some()
+            || self.max_ttft_p99_ms.is_some()
+            || self.max_itl_p99_ms.is_some()
+    }
+
+    /// The statistic of a latency the limits apply to: the mean, or the chosen percentile.
+    fn stat(&self, dist: &Percentiles, mean: f64) -> f64 {
+        match self.percentile {
+            Statistic::Mean => mean,
+            s => dist.get(s),
+        }
+    }
+
+    /// The latency limits and the values `m` reaches, constraint by constraint.
+    fn maxima(&self, m: &Metrics) -> [(SloConstraint, Option<f64>, f64); 5] {
+        [
+            (
+                SloConstraint::MaxTtftMs,
+                self.max_ttft_ms,
+                self.stat(&m.ttft_ms, m.time_to_first_token_ms),
+            ),
+            (
+                SloConstraint::MaxItlMs,
+                self.max_itl_ms,
+                self.stat(&m.itl_ms, m.inter_token_latency_ms),
+            ),
+            (
+                SloConstraint::MaxE2eMs,
+                self.max_e2e_ms,
+                self.stat(&m.e2e_ms, m.end_to_end_latency_ms),
+            ),
+            (
+                SloConstraint::MaxTtftP99Ms,
+                self.max_ttft_p99_ms,
+                m.ttft_ms.p99,
+            ),
+            (
+                SloConstraint::MaxItlP99Ms,
+                self.max_itl_p99_ms,
+                m.itl_ms.p99,
+            ),
+        ]
     }
 
     /// Every constraint `m` misses, worst first.
     pub fn violations(&self, m: &Metrics) -> Vec<SloViolation> {
         let mut v = Vec::new();
-        let maxima = [
-            (
-                SloConstraint::MaxTtftMs,
-                self.max_ttft_ms,
-                m.time_to_first_token_ms,
-            ),
-            (
-                SloConstraint::MaxItlMs,
-                self.max_itl_ms,
-                m.inter_token_latency_ms,
-            ),
-            (
-                SloConstraint::MaxE2eMs,
-                self.max_e2e_ms,
-                m.end_to_end_latency_ms,
-            ),
-        ];
+        let maxima = self.maxima(m);
         for (constraint, limit, actual) in maxima {
             if let Some(limit) = limit {
                 // NaN counts as a miss.
@@ -292,21 +340,36 @@ impl Slo {
     /// True when one engine instance's point meets the per-request latency constraints (the
     /// throughput minimum is judged on the whole deployment, replicas included).
     pub fn latency_ok(&self, p: &EstimatePoint) -> bool {
-        self.max_ttft_ms
-            .is_none_or(|l| p.time_to_first_token_ms <= l)
-            && self
-                .max_itl_ms
-                .is_none_or(|l| p.inter_token_latency_ms <= l)
-            && self.max_e2e_ms.is_none_or(|l| p.end_to_end_latency_ms <= l)
+        let m = Metrics {
+            time_to_first_token_ms: p.time_to_first_token_ms,
+            inter_token_latency_ms: p.inter_token_latency_ms,
+            end_to_end_latency_ms: p.end_to_end_latency_ms,
+            output_throughput_tok_s: p.output_throughput_tok_s,
+            output_throughput_tok_s_per_gpu: p.output_throughput_tok_s_per_gpu,
+            output_tok_s_per_user: p.output_tok_s_per_user,
+            num_gpus: 1,
+            usd_per_hour: None,
+            ttft_ms: p.ttft_ms,
+            itl_ms: p.itl_ms,
+            e2e_ms: p.e2e_ms,
+        };
+        self.maxima(&m)
+            .iter()
+            .all(|(_, limit, actual)| limit.is_none_or(|l| *actual <= l))
     }
 
     /// Spare room on each constraint.
     pub fn headroom(&self, m: &Metrics) -> Headroom {
         let below = |limit: Option<f64>, actual: f64| limit.map(|l| ((l - actual) / l).max(0.0));
+        let [ttft, itl, e2e, ttft99, itl99] = self.maxima(m);
+        let tightest = |a: Option<f64>, b: Option<f64>| match (a, b) {
+            (Some(x), Some(y)) => Some(x.min(y)),
+            (x, y) => x.or(y),
+        };
         Headroom {
-            ttft_headroom: below(self.max_ttft_ms, m.time_to_first_token_ms),
-            itl_headroom: below(self.max_itl_ms, m.inter_token_latency_ms),
-            e2e_headroom: below(self.max_e2e_ms, m.end_to_end_latency_ms),
+            ttft_headroom: tightest(below(ttft.1, ttft.2), below(ttft99.1, ttft99.2)),
+            itl_headroom: tightest(below(itl.1, itl.2), below(itl99.1, itl99.2)),
+            e2e_headroom: below(e2e.1, e2e.2),
             throughput_headroom: self
                 .min_throughput_tok_s
                 .map(|l| ((m.output_throughput_tok_s - l) / l).max(0.0)),
@@ -646,6 +709,22 @@ where
                 let rho = r / mu;
                 if rho < 1.0 {
                     let wait_ms = rho / (1.0 - rho) / mu * 1e3;
+                    // Percentiles of the wait (M/M/1 at the same utilisation) added to the
+                    // service distribution's: an upper bound of the sum's percentile.
+                    let wait = Percentiles {
+                        mean: wait_ms,
+                        p50: mm1_wait_quantile_s(rho, 1.0 / mu, 0.5) * 1e3,
+                        p90: mm1_wait_quantile_s(rho, 1.0 / mu, 0.9) * 1e3,
+                        p99: mm1_wait_quantile_s(rho, 1.0 / mu, 0.99) * 1e3,
+                    };
+                    let add = |a: Percentiles| Percentiles {
+                        mean: a.mean + wait.mean,
+                        p50: a.p50 + wait.p50,
+                        p90: a.p90 + wait.p90,
+                        p99: a.p99 + wait.p99,
+                    };
+                    p.ttft_ms = add(p.ttft_ms);
+                    p.e2e_ms = add(p.e2e_ms);
                     // The closed-loop point at C = R x E2E carries rate r; scale its throughputs
                     // to exactly r.
                     let scale = if p.requests_per_s > 0.0 {
@@ -714,6 +793,17 @@ mod tests {
                 communication_ms: 0.0,
                 overhead_ms: 0.0,
             },
+            // Spread: the p90 TTFT is 1.5x the mean.
+            ttft_ms: Percentiles {
+                mean: ttft,
+                p50: ttft,
+                p90: 1.5 * ttft,
+                p99: 2.0 * ttft,
+            },
+            tpot_ms: Percentiles::constant(itl),
+            itl_ms: Percentiles::constant(itl),
+            e2e_ms: Percentiles::constant(e2e),
+            run_duration_s: None,
         }
     }
 
@@ -727,6 +817,9 @@ mod tests {
             output_tok_s_per_user: 100.0,
             num_gpus: 1,
             usd_per_hour: Some(usd),
+            ttft_ms: Percentiles::constant(100.0),
+            itl_ms: Percentiles::constant(10.0),
+            e2e_ms: Percentiles::constant(e2e),
         }
     }
 
@@ -804,6 +897,52 @@ mod tests {
         };
         let err = fit_load(Load::BestThroughput, &slo, 64, |c| Some(point(c))).unwrap_err();
         assert_eq!(err.map(|p| p.concurrency), Some(1));
+    }
+
+    #[test]
+    fn a_percentile_slo_limits_that_percentile() {
+        // Mean TTFT at concurrency c is 50 + 2c, its p90 1.5x that.
+        let mean = Slo {
+            max_ttft_ms: Some(150.0),
+            ..Slo::default()
+        };
+        let p90 = Slo {
+            percentile: Statistic::P90,
+            ..mean
+        };
+        let by_mean =
+            fit_load(Load::BestThroughput, &mean, 1000, |c| Some(point(c))).expect("fits");
+        let by_p90 = fit_load(Load::BestThroughput, &p90, 1000, |c| Some(point(c))).expect("fits");
+        assert!(by_p90.point.ttft_ms.p90 <= 150.0);
+        assert!(by_mean.point.ttft_ms.p90 > 150.0);
+        assert!(by_p90.concurrency_per_replica < by_mean.concurrency_per_replica);
+        let p99 = Slo {
+            max_ttft_p99_ms: Some(150.0),
+            ..Slo::default()
+        };
+        let v = p99.violations(&Metrics {
+            ttft_ms: Percentiles {
+                mean: 100.0,
+                p50: 100.0,
+                p90: 140.0,
+                p99: 300.0,
+            },
+            ..metrics(1.0, 1.0, 1.0)
+        });
+        assert_eq!(v[0].constraint, SloConstraint::MaxTtftP99Ms);
+        assert!((v[0].miss_factor - 2.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn mm1_wait_quantiles_are_ordered() {
+        let (p50, p90, p99) = (
+            mm1_wait_quantile_s(0.8, 1.0, 0.5),
+            mm1_wait_quantile_s(0.8, 1.0, 0.9),
+            mm1_wait_quantile_s(0.8, 1.0, 0.99),
+        );
+        assert!(p50 <= p90 && p90 <= p99 && p99 > 0.0);
+        // Empty queue with probability 1 - rho = 0.8 > 0.5.
+        assert_eq!(mm1_wait_quantile_s(0.2, 1.0, 0.5), 0.0);
     }
 
     #[test]

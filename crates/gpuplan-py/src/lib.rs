@@ -213,6 +213,15 @@ fn performance_base(options: &mut Options<'_, '_>) -> PyResult<PerformanceReques
     if let Some(requests) = options.count("batch_size")? {
         request.batch_size = requests;
     }
+    request.max_concurrency = options.count("max_concurrency")?;
+    request.request_rate = options.number_or_parsed("request_rate")?;
+    request.num_prompts = options.count("num_prompts")?;
+    if let Some(dataset) = options.parsed("dataset")? {
+        request.dataset = dataset;
+    }
+    if let Some(ratio) = options.number("random_range_ratio")? {
+        request.random_range_ratio = ratio;
+    }
     if let Some(engine) = options.parsed("engine")? {
         request.engine = engine;
     }
@@ -377,7 +386,22 @@ fn recommend(
         request.output_len = tokens;
     }
     request.concurrency = options.count("concurrency")?;
+    if let Some(c) = options.count("max_concurrency")? {
+        request.concurrency = Some(c);
+    }
     request.request_rate = options.number("request_rate")?;
+    if let Some(stat) = options.parsed("slo_percentile")? {
+        request.slo_percentile = stat;
+    }
+    request.max_ttft_p99_ms = options.number("max_ttft_p99_ms")?;
+    request.max_itl_p99_ms = options.number("max_itl_p99_ms")?;
+    if let Some(dataset) = options.parsed("dataset")? {
+        request.dataset = dataset;
+    }
+    if let Some(ratio) = options.number("random_range_ratio")? {
+        request.random_range_ratio = ratio;
+    }
+    request.num_prompts = options.count("num_prompts")?;
     request.max_ttft_ms = options.number("max_ttft_ms")?;
     request.max_itl_ms = options.number("max_itl_ms")?;
     request.max_e2e_ms = options.number("max_e2e_ms")?;
@@ -509,8 +533,10 @@ fn read_measurements(csv_path: &Path) -> PyResult<Vec<gpuplan::validate::Measure
     // The messages of `gpuplan validate`.
     let text = std::fs::read_to_string(csv_path)
         .map_err(|e| DataFileError::new_err(format!("cannot read {name}: {e}")))?;
-    let rows = parse_measurements(&name, &text)
+    let mut rows = parse_measurements(&name, &text)
         .map_err(|e| DataFileError::new_err(format!("malformed CSV {e}")))?;
+    // A row's `dataset` file is relative to the CSV.
+    gpuplan::validate::resolve_datasets(&mut rows, csv_path.parent().unwrap_or(Path::new(".")));
     if rows.is_empty() {
         return Err(DataFileError::new_err(format!(
             "{name}: no measurement rows (only a header, or empty)"

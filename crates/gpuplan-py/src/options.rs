@@ -47,6 +47,26 @@ impl<'a, 'py> Options<'a, 'py> {
         self.get(name)?.map(|v| v.extract()).transpose()
     }
 
+    /// A number or a string the type parses (e.g. a request rate: `16`, `float("inf")` or
+    /// `"inf"`).
+    pub fn number_or_parsed<T>(&mut self, name: &'static str) -> PyResult<Option<T>>
+    where
+        T: FromStr,
+        T::Err: Display,
+    {
+        match self.get(name)? {
+            None => Ok(None),
+            Some(v) => match v.extract::<f64>() {
+                Ok(x) if x.is_infinite() => parse(name, "inf").map(Some),
+                Ok(x) => parse(name, &x.to_string()).map(Some),
+                Err(_) => {
+                    let text: String = v.extract()?;
+                    parse(name, &text).map(Some)
+                }
+            },
+        }
+    }
+
     /// A non-negative integer (the library checks which values make sense, as for the CLI).
     pub fn count(&mut self, name: &'static str) -> PyResult<Option<u64>> {
         match self.get(name)? {

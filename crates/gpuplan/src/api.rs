@@ -25,9 +25,11 @@ use gpuplan_core::model::Architecture;
 use gpuplan_core::quant::{KvDtypeChoice, WeightFormat};
 use serde::{Deserialize, Serialize};
 
-use crate::estimate::{estimate_deployment, DeploymentSpec};
+use crate::estimate::{estimate_workloads, DeploymentSpec};
 use crate::recommend::memory_overheads;
 use crate::resolve::{resolve_model, ResolveOptions};
+use crate::workload::{Dataset, RequestRate, Workload};
+use gpuplan_core::perf::Percentiles;
 
 /// One configuration to estimate (`estimate_performance` of the Python API).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -50,8 +52,19 @@ pub struct PerformanceRequest {
     pub input_length: u64,
     /// Generated tokens per request (default 512).
     pub output_length: u64,
-    /// Concurrent requests kept in flight (default 1).
+    /// Concurrent requests kept in flight (default 1): the benchmark's max concurrency.
     pub batch_size: u64,
+    /// Most requests in flight in a run (the benchmark's max concurrency). Default:
+    /// `batch_size`, or no cap when `request_rate` is given.
+    pub max_concurrency: Option<u64>,
+    /// Poisson arrivals (requests/s) or `inf` (all at t=0): a finite run of `num_prompts`.
+    pub request_rate: Option<RequestRate>,
+    /// Requests of a finite run (default 1000 when the run is finite).
+    pub num_prompts: Option<u64>,
+    /// Request lengths: random (default), sharegpt, or a per-request length file.
+    pub dataset: Dataset,
+    /// Spread of random lengths, [0, 1) (default 0: fixed).
+    pub random_range_ratio: f64,
     /// Serving engine (default vLLM).
     pub engine: Engine,
     /// KV-cache dtype (default auto).
@@ -77,6 +90,11 @@ impl Default for PerformanceRequest {
             input_length: 2048,
             output_length: 512,
             batch_size: 1,
+            max_concurrency: None,
+            request_rate: None,
+            num_prompts: None,
+            dataset: Dataset::Random,
+            random_range_ratio: 0.0,
             engine: Engine::Vllm,
             kv_dtype: KvDtypeChoice::Auto,
             weight_quant: None,
@@ -158,6 +176,14 @@ pub struct PerformanceEstimate {
     pub throughput_tokens_per_sec: Option<f64>,
     /// Requests that fit in the KV cache at once (input + output tokens each).
     pub max_concurrent_requests: Option<f64>,
+    /// Time to first token: mean, p50, p90, p99 (ms).
+    pub ttft_ms: Option<Percentiles>,
+    /// Time per output token of each request: mean, p50, p90, p99 (ms).
+    pub tpot_ms: Option<Percentiles>,
+    /// Inter-token latency over tokens: mean, p50, p90, p99 (ms).
+    pub itl_ms: Option<Percentiles>,
+    /// The workload modelled, in one line.
+    pub workload: Option<String>,
     /// Why the configuration could not be estimated (invalid layout, unknown GPU, does not fit).
     pub error: Option<String>,
 }
@@ -253,17 +279,42 @@ fn estimate_with_arch(arch: &Architecture, request: &PerformanceRequest) -> Perf
         max_model_len: None,
         gpu_memory_utilization: request.gpu_memory_utilization,
     };
-    match estimate_deployment(
+    let workload = Workload {
+        input_len: request.input_length,
+        output_len: request.output_length,
+        max_concurrency: request
+            .max_concurrency
+            .or(if request.request_rate.is_some() {
+                None
+            } else {
+                Some(request.batch_size)
+            }),
+        request_rate: request.request_rate,
+        num_prompts: request.num_prompts,
+        dataset: request.dataset.clone(),
+        random_range_ratio: request.random_range_ratio,
+    };
+    let file_rows = match workload.dataset_path(None) {
+        Some(path) => match crate::workload::read_lengths(&path) {
+            Ok(rows) => rows,
+            Err(e) => return fail(out, e.to_string()),
+        },
+        None => Vec::new(),
+    };
+    out.workload = Some(workload.describe(&file_rows));
+    match estimate_workloads(
         &spec,
-        request.input_length,
-        request.output_length,
-        &[Some(request.batch_size)],
+        std::slice::from_ref(&workload),
+        &file_rows,
         gpuplan_catalog::profiles::embedded_profiles(),
         memory_overheads(),
     ) {
         Ok(e) => {
             out.max_concurrent_requests = Some(e.max_concurrent_requests);
             if let Some(p) = e.points.first() {
+                out.ttft_ms = Some(p.ttft_ms);
+                out.tpot_ms = Some(p.tpot_ms);
+                out.itl_ms = Some(p.itl_ms);
                 out.time_to_first_token_ms = Some(p.time_to_first_token_ms);
                 out.inter_token_latency_ms = Some(p.inter_token_latency_ms);
                 out.end_to_end_latency_ms = Some(p.end_to_end_latency_ms);

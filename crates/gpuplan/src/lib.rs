@@ -12,6 +12,7 @@ pub mod estimate;
 pub mod limits;
 mod resolve;
 pub mod validate;
+pub mod workload;
 
 pub use error::{Error, ErrorKind, EXIT_NO_SOLUTION, EXIT_OK, EXIT_USAGE};
 pub use resolve::{
@@ -37,3 +38,4 @@ pub use recommend::{
     AllowQuant, Configuration, DisaggLayout, NearMiss, Outcome, RecommendRequest, Recommendation,
     SearchControl, SearchCounts, LARGE_SEARCH_CANDIDATES, SERVER_MAX_CANDIDATES,
 };
+pub use workload::{Dataset, RequestRate, Workload, WorkloadError};

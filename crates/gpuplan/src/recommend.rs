@@ -29,7 +29,10 @@ use gpuplan_core::hardware::{Gpu, HardwareCatalog, Vendor};
 use gpuplan_core::memory::{plan_memory, Engine, MemoryOverheads, MemoryRequest, Parallelism};
 use gpuplan_core::model::Architecture;
 use gpuplan_core::perf::bounds::{self, BoundViolation, TransferLink};
-use gpuplan_core::perf::{self, Deployment, EstimatePoint, Profiles, StepShape};
+use gpuplan_core::perf::{
+    self, mm1_wait_quantile_s, Deployment, EstimatePoint, Percentiles, Profiles, Statistic,
+    StepShape,
+};
 use gpuplan_core::quant::{KvDtype, KvDtypeChoice, WeightFormat};
 use gpuplan_core::search::{
     self, compare, fit_load, gpu_counts, parallel_layouts, pareto_frontier, weight_formats_for,
@@ -40,9 +43,10 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
-use crate::estimate::{engine_default_kv, estimate_deployment, DeploymentSpec};
+use crate::estimate::{engine_default_kv, estimate_deployment, estimate_workloads, DeploymentSpec};
 use crate::launch::{plan_launch, render, EmitTarget, LaunchInputs, LaunchPlan};
 use crate::resolve::{resolve_model, ResolveOptions};
+use crate::workload::{read_lengths, Dataset, LengthRow, RequestRate, Workload};
 
 /// The memory overheads the search plans with: the catalog's embedded figures.
 pub(crate) fn memory_overheads() -> &'static MemoryOverheads {
@@ -122,7 +126,9 @@ pub struct RecommendRequest {
     pub input_len: u64,
     /// `--output-len`: generated tokens per request (default 512).
     pub output_len: u64,
-    /// `--concurrency`: requests in flight at all times, whole deployment (closed loop).
+    /// `--max-concurrency` (alias `--concurrency`): requests in flight at all times, whole
+    /// deployment (closed loop).
+    #[serde(alias = "max_concurrency")]
     pub concurrency: Option<u64>,
     /// `--request-rate`: Poisson arrivals, requests per second, whole deployment.
     pub request_rate: Option<f64>,
@@ -134,6 +140,21 @@ pub struct RecommendRequest {
     pub max_e2e_ms: Option<f64>,
     /// `--min-throughput-tok-s`: smallest output throughput of the deployment, tokens/s.
     pub min_throughput_tok_s: Option<f64>,
+    /// `--slo-percentile`: the statistic `max_ttft_ms`, `max_itl_ms` and `max_e2e_ms` limit
+    /// (mean, p50, p90, p99; default mean).
+    pub slo_percentile: Statistic,
+    /// `--max-ttft-p99-ms`: largest 99th-percentile time to first token, milliseconds.
+    pub max_ttft_p99_ms: Option<f64>,
+    /// `--max-itl-p99-ms`: largest 99th-percentile inter-token latency, milliseconds.
+    pub max_itl_p99_ms: Option<f64>,
+    /// `--dataset`: request lengths (random, sharegpt, or a per-request length file; see
+    /// [`Workload`]).
+    pub dataset: Dataset,
+    /// `--random-range-ratio`: spread of random lengths (default 0: fixed).
+    pub random_range_ratio: f64,
+    /// `--num-prompts`: requests of a finite benchmark run; with a length distribution, the
+    /// run each closed-loop point is simulated over (default: max(8 x concurrency, 256)).
+    pub num_prompts: Option<u64>,
     /// `--gpus`: GPU names to consider (any catalog id, name or alias); empty = every GPU.
     pub gpus: Vec<String>,
     /// `--max-gpus`: most GPUs in one replica (default 8), both pools of a disaggregated one;
@@ -184,6 +205,12 @@ impl Default for RecommendRequest {
             max_itl_ms: None,
             max_e2e_ms: None,
             min_throughput_tok_s: None,
+            slo_percentile: Statistic::Mean,
+            max_ttft_p99_ms: None,
+            max_itl_p99_ms: None,
+            dataset: Dataset::Random,
+            random_range_ratio: 0.0,
+            num_prompts: None,
             gpus: Vec::new(),
             max_gpus: 8,
             allow_quant: Vec::new(),
@@ -248,6 +275,21 @@ impl RecommendRequest {
     /// Sets the minimum output throughput, tokens per second.
     pub fn min_throughput_tok_s(mut self, tok_s: f64) -> Self {
         self.min_throughput_tok_s = Some(tok_s);
+        self
+    }
+    /// Sets the statistic the latency limits apply to (mean, p50, p90, p99).
+    pub fn slo_percentile(mut self, stat: Statistic) -> Self {
+        self.slo_percentile = stat;
+        self
+    }
+    /// Sets the 99th-percentile TTFT limit, milliseconds.
+    pub fn max_ttft_p99_ms(mut self, ms: f64) -> Self {
+        self.max_ttft_p99_ms = Some(ms);
+        self
+    }
+    /// Sets the request-length dataset.
+    pub fn dataset(mut self, dataset: Dataset) -> Self {
+        self.dataset = dataset;
         self
     }
     /// Restricts the search to these GPUs.
@@ -322,6 +364,22 @@ impl RecommendRequest {
             max_itl_ms: self.max_itl_ms,
             max_e2e_ms: self.max_e2e_ms,
             min_throughput_tok_s: self.min_throughput_tok_s,
+            percentile: self.slo_percentile,
+            max_ttft_p99_ms: self.max_ttft_p99_ms,
+            max_itl_p99_ms: self.max_itl_p99_ms,
+        }
+    }
+
+    /// The workload of the request (its load shape and request lengths).
+    pub fn workload(&self) -> Workload {
+        Workload {
+            input_len: self.input_len,
+            output_len: self.output_len,
+            max_concurrency: self.concurrency,
+            request_rate: self.request_rate.map(RequestRate),
+            num_prompts: self.num_prompts,
+            dataset: self.dataset.clone(),
+            random_range_ratio: self.random_range_ratio,
         }
     }
 
@@ -356,7 +414,12 @@ impl RecommendRequest {
                 return Err(invalid_request("request_rate", "must be a number > 0"));
             }
         }
+        if let Err(e) = self.workload().validate() {
+            return Err(invalid_request(&e.field, e.message));
+        }
         let limits = [
+            ("max_ttft_p99_ms", self.max_ttft_p99_ms),
+            ("max_itl_p99_ms", self.max_itl_p99_ms),
             ("max_ttft_ms", self.max_ttft_ms),
             ("max_itl_ms", self.max_itl_ms),
             ("max_e2e_ms", self.max_e2e_ms),
@@ -511,6 +574,14 @@ pub struct Configuration {
     pub requests_per_s: Option<f64>,
     /// Mean wait for a free slot under Poisson arrivals, milliseconds (0 for closed loops).
     pub queue_wait_ms: Option<f64>,
+    /// Time to first token over requests: mean, p50, p90, p99 (ms).
+    pub ttft_ms: Option<Percentiles>,
+    /// Time per output token of each request: mean, p50, p90, p99 (ms).
+    pub tpot_ms: Option<Percentiles>,
+    /// Inter-token latency over tokens: mean, p50, p90, p99 (ms).
+    pub itl_ms: Option<Percentiles>,
+    /// End-to-end latency over requests: mean, p50, p90, p99 (ms).
+    pub e2e_ms: Option<Percentiles>,
     /// Price of the whole deployment, US dollars per hour (None when the GPU has no price).
     pub usd_per_hour: Option<f64>,
     /// US dollars per million output tokens at the achieved throughput.
@@ -610,6 +681,9 @@ impl Configuration {
             output_tok_s_per_user: self.output_tok_s_per_user.unwrap_or(0.0),
             num_gpus: self.num_gpus,
             usd_per_hour: self.usd_per_hour,
+            ttft_ms: self.ttft_ms.unwrap_or(Percentiles::constant(f64::INFINITY)),
+            itl_ms: self.itl_ms.unwrap_or(Percentiles::constant(f64::INFINITY)),
+            e2e_ms: self.e2e_ms.unwrap_or(Percentiles::constant(f64::INFINITY)),
         }
     }
 }
@@ -916,6 +990,9 @@ struct Searcher<'a> {
     probing: bool,
     /// Configurations whose estimate broke a physical bound (dropped; reported in a note).
     bound_drops: std::sync::atomic::AtomicUsize,
+    /// The request's workload, and the rows of its length file.
+    workload: Workload,
+    file_rows: Vec<LengthRow>,
 }
 
 /// Searches with a resolved architecture and explicit catalogs (for front ends that load user
@@ -1019,6 +1096,23 @@ impl<'a> Searcher<'a> {
                 }
             }
         }
+        let workload = request.workload();
+        let file_rows = match workload.dataset_path(None) {
+            Some(path) => read_lengths(&path).map_err(|e| invalid_request(&e.field, e.message))?,
+            None => Vec::new(),
+        };
+        // With a length distribution the engine is configured for the longest request sampled.
+        let longest = if workload.fixed_lengths() {
+            request.input_len.saturating_add(request.output_len)
+        } else {
+            workload
+                .run_requests(&file_rows)
+                .map_err(|e| invalid_request(&e.field, e.message))?
+                .iter()
+                .map(|r| r.input_len + r.output_len)
+                .max()
+                .unwrap_or(1)
+        };
         let searcher = Searcher {
             request,
             slo: request.slo(),
@@ -1029,11 +1123,11 @@ impl<'a> Searcher<'a> {
             formats,
             profiles,
             overheads: memory_overheads(),
-            max_model_len: request
-                .max_model_len
-                .unwrap_or(request.input_len.saturating_add(request.output_len)),
+            max_model_len: request.max_model_len.unwrap_or(longest),
             probing,
             bound_drops: std::sync::atomic::AtomicUsize::new(0),
+            workload,
+            file_rows,
         };
         Ok(searcher)
     }
@@ -1207,6 +1301,10 @@ impl Searcher<'_> {
             output_tok_s_per_user: None,
             requests_per_s: None,
             queue_wait_ms: None,
+            ttft_ms: None,
+            tpot_ms: None,
+            itl_ms: None,
+            e2e_ms: None,
             usd_per_hour: self.prices[c.gpu].map(|usd| usd * f64::from(p.num_gpus())),
             usd_per_million_output_tokens: None,
             launch: None,
@@ -1232,6 +1330,10 @@ impl Searcher<'_> {
         cfg.output_tok_s_per_user = Some(p.output_tok_s_per_user);
         cfg.requests_per_s = Some(p.requests_per_s * f64::from(fit.replicas));
         cfg.queue_wait_ms = Some(fit.queue_wait_ms);
+        cfg.ttft_ms = Some(p.ttft_ms);
+        cfg.tpot_ms = Some(p.tpot_ms);
+        cfg.itl_ms = Some(p.itl_ms);
+        cfg.e2e_ms = Some(p.e2e_ms);
         let m = cfg.metrics();
         cfg.usd_per_million_output_tokens = m.usd_per_million_output_tokens();
         cfg.headroom = self.slo.headroom(&m);
@@ -1321,14 +1423,28 @@ impl Searcher<'_> {
             _ if !self.slo.has_latency_limits() => None,
             _ => Some(1),
         };
-        let first = match estimate_deployment(
-            &spec,
-            i,
-            o,
-            &[first_concurrency],
-            self.profiles,
-            self.overheads,
-        ) {
+        // A steady closed loop with fixed lengths is estimated analytically; a length
+        // distribution (or a finite run) by simulating a run of the request's lengths at each
+        // closed-loop concurrency.
+        let steady = self.workload.fixed_lengths() && self.request.num_prompts.is_none();
+        let estimate_at = |conc: Option<u64>| {
+            if steady {
+                estimate_deployment(&spec, i, o, &[conc], self.profiles, self.overheads)
+            } else {
+                let prompts = self
+                    .request
+                    .num_prompts
+                    .unwrap_or_else(|| conc.map_or(1000, |c| c.saturating_mul(8).clamp(256, 4000)));
+                let w = Workload {
+                    max_concurrency: conc,
+                    request_rate: None,
+                    num_prompts: Some(prompts),
+                    ..self.workload.clone()
+                };
+                estimate_workloads(&spec, &[w], &self.file_rows, self.profiles, self.overheads)
+            }
+        };
+        let first = match estimate_at(first_concurrency) {
             Ok(e) => e,
             Err(_) => return Evaluated::NoFit,
         };
@@ -1347,7 +1463,7 @@ impl Searcher<'_> {
             if conc == p1.concurrency {
                 return Some(p1.clone());
             }
-            estimate_deployment(&spec, i, o, &[Some(conc)], self.profiles, self.overheads)
+            estimate_at(Some(conc))
                 .ok()
                 .and_then(|e| e.points.into_iter().next())
         };
@@ -1927,10 +2043,11 @@ impl Searcher<'_> {
             // TTFT = prefill queue + prefill + KV transfer + the first decode step.
             let base = p.prefill_service_s + kv_transfer_s + itl;
             let mut ttft = base;
+            let mut rho = 0.0;
             for _ in 0..30 {
                 let rps = cf / (ttft + (o - 1.0) * itl);
                 // Prefill pool as a queue: M/M/1 wait at its utilization.
-                let rho = (rps / supply).min(0.99);
+                rho = (rps / supply).min(0.99);
                 let next = base + p.prefill_service_s * rho / (1.0 - rho);
                 if (next - ttft).abs() < 1e-7 {
                     ttft = next;
@@ -1945,6 +2062,14 @@ impl Searcher<'_> {
                 ttft = cf / rps - (o - 1.0) * itl;
             }
             let e2e = ttft + (o - 1.0) * itl;
+            let service_s = 1.0 / p.prefill_capacity_rps.max(1e-9);
+            let ttft_p = Percentiles {
+                mean: ttft,
+                p50: base + mm1_wait_quantile_s(rho, service_s, 0.5),
+                p90: base + mm1_wait_quantile_s(rho, service_s, 0.9),
+                p99: base + mm1_wait_quantile_s(rho, service_s, 0.99),
+            }
+            .scaled(1e3);
             Some(EstimatePoint {
                 concurrency: c,
                 running_requests: cf,
@@ -1959,6 +2084,11 @@ impl Searcher<'_> {
                 prefill_bound: perf::Bound::Compute,
                 decode_bound: step.bound(),
                 decode_step_breakdown_ms: step.into(),
+                ttft_ms: ttft_p,
+                tpot_ms: Percentiles::constant(itl * 1e3),
+                itl_ms: Percentiles::constant(itl * 1e3),
+                e2e_ms: ttft_p.shifted((o - 1.0) * itl * 1e3),
+                run_duration_s: None,
             })
         };
         let mut cfg = self.base_configuration(&d.candidate, d.kv_dtype, d.kv_tokens);
@@ -2063,6 +2193,11 @@ pub fn physical_bound_violations(
             communication_ms: 0.0,
             overhead_ms: 0.0,
         },
+        ttft_ms: Percentiles::constant(ttft_ms),
+        tpot_ms: Percentiles::constant(itl_ms),
+        itl_ms: Percentiles::constant(itl_ms),
+        e2e_ms: Percentiles::constant(e2e_ms),
+        run_duration_s: None,
     };
     let Some(d) = &cfg.disagg else {
         let mut v = bounds::check_point(&dep, input_len, output_len, &point);

@@ -3,12 +3,13 @@
 //!
 //! The file has the schema of `data/measurements/perf_calibration.csv` (see its README).
 
-use crate::estimate::{estimate_deployment, DeploymentSpec};
+use crate::estimate::{estimate_workloads, DeploymentSpec};
+use crate::workload::{read_lengths, Dataset, LengthRow, RequestRate, Workload};
 use gpuplan_catalog::{find_model, hardware::embedded_hardware};
 use gpuplan_core::hardware::HardwareCatalog;
 use gpuplan_core::memory::{Engine, MemoryOverheads, Parallelism};
 use gpuplan_core::model::{parse_config, Architecture};
-use gpuplan_core::perf::Profiles;
+use gpuplan_core::perf::{EstimatePoint, Percentiles, Profiles};
 use gpuplan_core::quant::{KvDtypeChoice, WeightFormat};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -48,12 +49,29 @@ pub struct MeasuredRow {
     pub ep: Option<u32>,
     /// Engine.
     pub engine: String,
-    /// Input tokens.
+    /// Input tokens (the mean for `dataset=sharegpt`; blank = 0 for a length file).
+    #[serde(default, deserialize_with = "blank_as_zero")]
     pub isl: u64,
-    /// Output tokens.
+    /// Output tokens (as `isl`).
+    #[serde(default, deserialize_with = "blank_as_zero")]
     pub osl: u64,
     /// Concurrency or `max`.
+    #[serde(default)]
     pub concurrency: String,
+    /// `vllm bench serve --request-rate`: Poisson requests per second, or `inf` (all at t=0).
+    /// Empty: a closed loop.
+    #[serde(default)]
+    pub request_rate: String,
+    /// `--num-prompts`: requests in the run (empty: 1000 for a finite run).
+    #[serde(default)]
+    pub num_prompts: Option<u64>,
+    /// `--max-concurrency`: most requests in flight (wins over `concurrency`).
+    #[serde(default)]
+    pub max_concurrency: Option<u64>,
+    /// `--dataset-name`: `random` (default), `sharegpt`, or a per-request length file
+    /// (`input_len,output_len[,arrival_s]`, CSV or JSON lines) relative to the CSV.
+    #[serde(default)]
+    pub dataset: String,
     /// Measured mean TTFT (ms).
     #[serde(default)]
     pub ttft_ms: Option<f64>,
@@ -63,9 +81,59 @@ pub struct MeasuredRow {
     /// Measured output tokens/s of the deployment.
     #[serde(default)]
     pub output_tok_s: Option<f64>,
+    /// Measured mean TPOT per request (ms).
+    #[serde(default)]
+    pub tpot_ms: Option<f64>,
+    /// Measured median TTFT (ms).
+    #[serde(default)]
+    pub ttft_p50_ms: Option<f64>,
+    /// Measured 99th-percentile TTFT (ms).
+    #[serde(default)]
+    pub ttft_p99_ms: Option<f64>,
+    /// Measured median TPOT (ms).
+    #[serde(default)]
+    pub tpot_p50_ms: Option<f64>,
+    /// Measured 99th-percentile TPOT (ms).
+    #[serde(default)]
+    pub tpot_p99_ms: Option<f64>,
+    /// Measured median ITL (ms).
+    #[serde(default)]
+    pub itl_p50_ms: Option<f64>,
+    /// Measured 99th-percentile ITL (ms).
+    #[serde(default)]
+    pub itl_p99_ms: Option<f64>,
     /// Free-form notes (`gemm=... moe=...`).
     #[serde(default)]
     pub notes: String,
+}
+
+fn blank_as_zero<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    let s = String::deserialize(d)?;
+    let t = s.trim();
+    if t.is_empty() {
+        return Ok(0);
+    }
+    t.parse::<u64>().map_err(|_| {
+        serde::de::Error::custom(format!(
+            "isl/osl: '{t}' is not a token count (a whole number, or blank with a dataset file)"
+        ))
+    })
+}
+
+/// Makes every relative `dataset` file of `rows` relative to `dir` (the CSV's folder).
+pub fn resolve_datasets(rows: &mut [MeasuredRow], dir: &Path) {
+    for row in rows {
+        if let Ok(Dataset::File(p)) = row.dataset.parse::<Dataset>() {
+            if p.is_relative() {
+                row.dataset = dir.join(p).display().to_string();
+            }
+        }
+    }
+}
+
+/// True when a row's dataset names a file (which a server does not read).
+pub fn row_reads_a_file(row: &MeasuredRow) -> bool {
+    matches!(row.dataset.parse::<Dataset>(), Ok(Dataset::File(_)))
 }
 
 /// A row's prediction and errors.
@@ -97,6 +165,31 @@ pub struct RowResult {
     pub itl_error: Option<f64>,
     /// Signed relative error of output tokens/s.
     pub output_tok_s_error: Option<f64>,
+    /// The workload the row was predicted under, in words.
+    #[serde(default)]
+    pub workload: String,
+    /// Predicted mean TPOT per request (ms).
+    #[serde(default)]
+    pub predicted_tpot_ms: Option<f64>,
+    /// Measured mean TPOT (ms).
+    #[serde(default)]
+    pub measured_tpot_ms: Option<f64>,
+    /// Signed relative error of TPOT.
+    #[serde(default)]
+    pub tpot_error: Option<f64>,
+    /// Predicted TTFT distribution (ms).
+    #[serde(default)]
+    pub predicted_ttft_percentiles_ms: Option<Percentiles>,
+    /// Predicted TPOT distribution (ms).
+    #[serde(default)]
+    pub predicted_tpot_percentiles_ms: Option<Percentiles>,
+    /// Predicted ITL distribution (ms).
+    #[serde(default)]
+    pub predicted_itl_percentiles_ms: Option<Percentiles>,
+    /// Signed relative errors of the measured percentiles the row has, by name
+    /// (`ttft_p50`, `ttft_p99`, `tpot_p50`, `tpot_p99`, `itl_p50`, `itl_p99`).
+    #[serde(default)]
+    pub percentile_errors: BTreeMap<String, f64>,
     /// Why the row could not be predicted.
     pub error: Option<String>,
 }
@@ -121,6 +214,9 @@ pub struct Summary {
     pub itl: MetricSummary,
     /// Output tokens per second.
     pub output_tok_s: MetricSummary,
+    /// Time per output token (rows with `tpot_ms`).
+    #[serde(default)]
+    pub tpot: MetricSummary,
 }
 
 /// The validation report.
@@ -274,21 +370,87 @@ pub fn predict_row(
         ttft_error: None,
         itl_error: None,
         output_tok_s_error: None,
+        workload: String::new(),
+        predicted_tpot_ms: None,
+        measured_tpot_ms: row.tpot_ms,
+        tpot_error: None,
+        predicted_ttft_percentiles_ms: None,
+        predicted_tpot_percentiles_ms: None,
+        predicted_itl_percentiles_ms: None,
+        percentile_errors: BTreeMap::new(),
         error: None,
     };
     match predict_inner(row, models_dir, hardware, profiles, overheads) {
-        Ok((ttft, itl, tok_s)) => {
+        Ok((p, workload)) => {
+            let (ttft, itl, tok_s) = (
+                p.time_to_first_token_ms,
+                p.inter_token_latency_ms,
+                p.output_throughput_tok_s,
+            );
+            out.workload = workload;
             out.predicted_ttft_ms = Some(ttft);
             out.predicted_itl_ms = Some(itl);
             out.predicted_output_tok_s = Some(tok_s);
+            out.predicted_tpot_ms = Some(p.tpot_ms.mean);
+            out.predicted_ttft_percentiles_ms = Some(p.ttft_ms);
+            out.predicted_tpot_percentiles_ms = Some(p.tpot_ms);
+            out.predicted_itl_percentiles_ms = Some(p.itl_ms);
             let rel = |p: f64, m: Option<f64>| m.filter(|m| *m > 0.0).map(|m| p / m - 1.0);
             out.ttft_error = rel(ttft, row.ttft_ms);
             out.itl_error = rel(itl, row.itl_ms);
             out.output_tok_s_error = rel(tok_s, row.output_tok_s);
+            out.tpot_error = rel(p.tpot_ms.mean, row.tpot_ms);
+            let measured = [
+                ("ttft_p50", p.ttft_ms.p50, row.ttft_p50_ms),
+                ("ttft_p99", p.ttft_ms.p99, row.ttft_p99_ms),
+                ("tpot_p50", p.tpot_ms.p50, row.tpot_p50_ms),
+                ("tpot_p99", p.tpot_ms.p99, row.tpot_p99_ms),
+                ("itl_p50", p.itl_ms.p50, row.itl_p50_ms),
+                ("itl_p99", p.itl_ms.p99, row.itl_p99_ms),
+            ];
+            for (name, predicted, m) in measured {
+                if let Some(e) = rel(predicted, m) {
+                    out.percentile_errors.insert(name.to_string(), e);
+                }
+            }
         }
         Err(e) => out.error = Some(e),
     }
     out
+}
+
+/// The workload a row describes: a closed loop at `concurrency` unless it names a request
+/// rate, a number of prompts or a length distribution.
+pub fn row_workload(row: &MeasuredRow) -> Result<Workload, String> {
+    let concurrency = match row.max_concurrency {
+        Some(c) => Some(c),
+        None => match row.concurrency.trim() {
+            "max" | "" => None,
+            c => Some(
+                c.parse::<u64>()
+                    .map_err(|_| format!("invalid concurrency '{c}'"))?,
+            ),
+        },
+    };
+    let request_rate = match row.request_rate.trim() {
+        "" => None,
+        r => Some(r.parse::<RequestRate>()?),
+    };
+    let dataset = match row.dataset.trim() {
+        "" => Dataset::Random,
+        d => d.parse::<Dataset>()?,
+    };
+    let w = Workload {
+        input_len: row.isl,
+        output_len: row.osl,
+        max_concurrency: concurrency,
+        request_rate,
+        num_prompts: row.num_prompts,
+        dataset,
+        random_range_ratio: 0.0,
+    };
+    w.validate().map_err(|e| e.to_string())?;
+    Ok(w)
 }
 
 fn predict_inner(
@@ -297,7 +459,12 @@ fn predict_inner(
     hardware: &HardwareCatalog,
     profiles: &Profiles,
     overheads: &MemoryOverheads,
-) -> Result<(f64, f64, f64), String> {
+) -> Result<(EstimatePoint, String), String> {
+    let workload = row_workload(row)?;
+    let file_rows: Vec<LengthRow> = match workload.dataset_path(None) {
+        Some(path) => read_lengths(&path).map_err(|e| e.to_string())?,
+        None => Vec::new(),
+    };
     let base = row_arch(row, models_dir)?;
     let arch = apply_row_quant(&base, &row.weight_quant, &row.notes);
     let gpu = hardware.resolve(&row.gpu).map_err(|e| e.to_string())?;
@@ -314,13 +481,6 @@ fn predict_inner(
     } else {
         row.kv_dtype.parse().map_err(|e| format!("{e}"))?
     };
-    let concurrency = match row.concurrency.trim() {
-        "max" | "" => None,
-        c => Some(
-            c.parse::<u64>()
-                .map_err(|_| format!("invalid concurrency '{c}'"))?,
-        ),
-    };
     let spec = DeploymentSpec {
         arch: &arch,
         gpu,
@@ -330,14 +490,16 @@ fn predict_inner(
         max_model_len: None,
         gpu_memory_utilization: 0.9,
     };
-    let est = estimate_deployment(&spec, row.isl, row.osl, &[concurrency], profiles, overheads)
-        .map_err(|e| e.to_string())?;
-    let p = est.points.first().ok_or("no estimate point")?;
-    Ok((
-        p.time_to_first_token_ms,
-        p.inter_token_latency_ms,
-        p.output_throughput_tok_s,
-    ))
+    let est = estimate_workloads(
+        &spec,
+        std::slice::from_ref(&workload),
+        &file_rows,
+        profiles,
+        overheads,
+    )
+    .map_err(|e| e.to_string())?;
+    let p = est.points.into_iter().next().ok_or("no estimate point")?;
+    Ok((p, workload.describe(&file_rows)))
 }
 
 fn summarize<'a>(rows: impl Iterator<Item = &'a RowResult> + Clone) -> Summary {
@@ -363,6 +525,7 @@ fn summarize<'a>(rows: impl Iterator<Item = &'a RowResult> + Clone) -> Summary {
         ttft: metric(&|r| r.ttft_error),
         itl: metric(&|r| r.itl_error),
         output_tok_s: metric(&|r| r.output_tok_s_error),
+        tpot: metric(&|r| r.tpot_error),
     }
 }
 

@@ -19,6 +19,9 @@ fn metrics(c: &Configuration) -> Metrics {
         output_tok_s_per_user: c.output_tok_s_per_user.unwrap_or(0.0),
         num_gpus: c.num_gpus,
         usd_per_hour: c.usd_per_hour,
+        ttft_ms: c.ttft_ms.unwrap_or_default(),
+        itl_ms: c.itl_ms.unwrap_or_default(),
+        e2e_ms: c.e2e_ms.unwrap_or_default(),
     }
 }
 

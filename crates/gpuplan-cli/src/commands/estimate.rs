@@ -3,7 +3,10 @@
 use std::io::Write;
 
 use anyhow::anyhow;
-use gpuplan::estimate::{estimate_deployment, DeploymentError, DeploymentSpec};
+use gpuplan::estimate::{estimate_workloads, DeploymentError, DeploymentSpec};
+use gpuplan::workload::{
+    read_lengths, Dataset, Workload, SHAREGPT_MEAN_INPUT_LEN, SHAREGPT_MEAN_OUTPUT_LEN,
+};
 use gpuplan_core::memory::{Engine, MemoryPlan, Parallelism};
 use gpuplan_core::perf::{Bound, EstimatePoint};
 use gpuplan_core::quant::{KvDtype, WeightFormat};
@@ -45,6 +48,8 @@ pub struct EstimateReport {
     pub input_len: u64,
     /// Generated tokens per request.
     pub output_len: u64,
+    /// The workload modelled, in one line.
+    pub workload: String,
     /// Requests of input + output tokens that fit in the KV cache at once, whole deployment.
     pub max_concurrent_requests: f64,
     /// The per-GPU memory plan.
@@ -62,9 +67,38 @@ pub fn run(args: &EstimateArgs, ctx: &Context, out: &mut dyn Write) -> anyhow::R
     let (parallelism, num_gpus) = deployment::parallelism(&args.parallel, arch)?;
     let engine = deployment::engine(ctx, args.engine)?;
     let profiles = deployment::profiles(args.profile.as_deref())?;
-    let request_len = args.input_len.saturating_add(args.output_len);
+    let dataset = args.workload.dataset.clone().unwrap_or_default();
+    let (input_len, output_len) = match (&dataset, args.input_len, args.output_len) {
+        (_, Some(i), Some(o)) => (i, o),
+        (Dataset::Sharegpt, i, o) => (
+            i.unwrap_or(SHAREGPT_MEAN_INPUT_LEN),
+            o.unwrap_or(SHAREGPT_MEAN_OUTPUT_LEN),
+        ),
+        (Dataset::File(_), i, o) => (i.unwrap_or(0), o.unwrap_or(0)),
+        _ => {
+            return Err(anyhow!(
+                "give --input-len and --output-len (or --dataset sharegpt, or --dataset FILE                  with per-request lengths)"
+            ))
+        }
+    };
+    let base = Workload {
+        input_len,
+        output_len,
+        max_concurrency: None,
+        request_rate: args.request_rate,
+        num_prompts: args.workload.num_prompts,
+        dataset,
+        random_range_ratio: args.workload.random_range_ratio.unwrap_or(0.0),
+    };
+    base.validate()
+        .map_err(|e| anyhow!("invalid workload: {e}"))?;
+    let file_rows = match base.dataset_path(None) {
+        Some(path) => read_lengths(&path).map_err(|e| anyhow!("{e}"))?,
+        None => Vec::new(),
+    };
+    let request_len = input_len.saturating_add(output_len);
     if let Some(max_model_len) = args.max_model_len {
-        if max_model_len < request_len {
+        if base.fixed_lengths() && max_model_len < request_len {
             return Err(anyhow!(
                 "--max-model-len {max_model_len} is shorter than one request: input + output = {request_len} tokens"
             ));
@@ -78,8 +112,31 @@ pub fn run(args: &EstimateArgs, ctx: &Context, out: &mut dyn Write) -> anyhow::R
         }
     }
     if concurrencies.is_empty() {
-        concurrencies.push(ConcurrencyLevel::Max.requests());
+        if base.is_steady_closed_loop() {
+            concurrencies = DEFAULT_CONCURRENCIES.iter().map(|c| c.requests()).collect();
+        } else {
+            concurrencies.push(ConcurrencyLevel::Max.requests());
+        }
     }
+    let workloads: Vec<Workload> = concurrencies
+        .iter()
+        .map(|c| Workload {
+            max_concurrency: *c,
+            ..base.clone()
+        })
+        .collect();
+    let workload_line = match workloads.as_slice() {
+        [one] => one.describe(&file_rows),
+        _ if base.is_steady_closed_loop() => format!(
+            "steady closed loop, one row per client count (each client sends its next request \
+             when the last completes); {}",
+            base.describe_lengths()
+        ),
+        _ => format!(
+            "{}; one row per --max-concurrency",
+            base.describe(&file_rows)
+        ),
+    };
     let spec = DeploymentSpec {
         arch,
         gpu,
@@ -92,11 +149,10 @@ pub fn run(args: &EstimateArgs, ctx: &Context, out: &mut dyn Write) -> anyhow::R
             .unwrap_or(DEFAULT_GPU_MEMORY_UTILIZATION),
     };
     let deployment_label = format!("{num_gpus}x {} ({})", gpu.id, layout_label(&parallelism));
-    let estimate = estimate_deployment(
+    let estimate = estimate_workloads(
         &spec,
-        args.input_len,
-        args.output_len,
-        &concurrencies,
+        &workloads,
+        &file_rows,
         &profiles,
         gpuplan_catalog::memory::embedded_memory_overheads(),
     )
@@ -132,8 +188,9 @@ pub fn run(args: &EstimateArgs, ctx: &Context, out: &mut dyn Write) -> anyhow::R
         engine,
         kv_dtype: estimate.kv_dtype,
         weight_quant: arch.precision.headline(arch.is_moe()),
-        input_len: args.input_len,
-        output_len: args.output_len,
+        input_len,
+        output_len,
+        workload: workload_line,
         max_concurrent_requests: estimate.max_concurrent_requests,
         memory: estimate.memory,
         points: estimate.points,
@@ -154,6 +211,15 @@ pub fn run(args: &EstimateArgs, ctx: &Context, out: &mut dyn Write) -> anyhow::R
         ),
     }
 }
+
+/// The client counts a steady closed loop is estimated at when none are given.
+const DEFAULT_CONCURRENCIES: [ConcurrencyLevel; 5] = [
+    ConcurrencyLevel::Requests(1),
+    ConcurrencyLevel::Requests(8),
+    ConcurrencyLevel::Requests(32),
+    ConcurrencyLevel::Requests(128),
+    ConcurrencyLevel::Max,
+];
 
 /// A one-line description of the deployment: "Llama-3.1-8B on 1x h100_sxm (tp1 pp1 dp1 ep1),
 /// vllm, bf16 weights, bf16 KV, 1024 in / 256 out".
@@ -198,7 +264,17 @@ fn points_table(report: &EstimateReport, requested: &[Option<u64>], human: bool)
         Column::new("concurrency", "Clients", ValueKind::Count).priority(30),
         Column::new("running_requests", "Running", ValueKind::Number).priority(40),
         Column::new("time_to_first_token_ms", "TTFT", ValueKind::Ms).priority(95),
+        Column::new("ttft_p50_ms", "TTFT p50", ValueKind::Ms).priority(25),
+        Column::new("ttft_p90_ms", "TTFT p90", ValueKind::Ms).priority(26),
+        Column::new("ttft_p99_ms", "TTFT p99", ValueKind::Ms).priority(75),
         Column::new("inter_token_latency_ms", "ITL", ValueKind::Ms).priority(95),
+        Column::new("itl_p50_ms", "ITL p50", ValueKind::Ms).priority(21),
+        Column::new("itl_p90_ms", "ITL p90", ValueKind::Ms).priority(22),
+        Column::new("itl_p99_ms", "ITL p99", ValueKind::Ms).priority(65),
+        Column::new("tpot_ms", "TPOT", ValueKind::Ms).priority(72),
+        Column::new("tpot_p50_ms", "TPOT p50", ValueKind::Ms).priority(10),
+        Column::new("tpot_p90_ms", "TPOT p90", ValueKind::Ms).priority(11),
+        Column::new("tpot_p99_ms", "TPOT p99", ValueKind::Ms).priority(12),
         Column::new("end_to_end_latency_ms", "E2E", ValueKind::Ms).priority(80),
         Column::new("output_throughput_tok_s", "Output", ValueKind::TokS).priority(90),
         Column::new("total_throughput_tok_s", "Total", ValueKind::TokS).priority(50),
@@ -211,6 +287,7 @@ fn points_table(report: &EstimateReport, requested: &[Option<u64>], human: bool)
         Column::new("output_tok_s_per_user", "Per user", ValueKind::TokS).priority(60),
         Column::new("requests_per_s", "Req/s", ValueKind::Number).priority(55),
         Column::new("bound", "Bound (prefill/decode)", ValueKind::Text).priority(20),
+        Column::new("run_duration_s", "Run time", ValueKind::Seconds).priority(15),
     ])
     .with_title(format!(
         "{}, {} in / {} out",
@@ -229,6 +306,7 @@ fn points_table(report: &EstimateReport, requested: &[Option<u64>], human: bool)
     for (point, asked) in report.points.iter().zip(requested) {
         let requested_cell = match asked {
             Some(n) => n.to_string(),
+            None if point.run_duration_s.is_some() => "no cap".to_string(),
             None if human => format!("max ({})", point.concurrency),
             None => "max".to_string(),
         };
@@ -237,7 +315,17 @@ fn points_table(report: &EstimateReport, requested: &[Option<u64>], human: bool)
             point.concurrency.into(),
             point.running_requests.into(),
             point.time_to_first_token_ms.into(),
+            point.ttft_ms.p50.into(),
+            point.ttft_ms.p90.into(),
+            point.ttft_ms.p99.into(),
             point.inter_token_latency_ms.into(),
+            point.itl_ms.p50.into(),
+            point.itl_ms.p90.into(),
+            point.itl_ms.p99.into(),
+            point.tpot_ms.mean.into(),
+            point.tpot_ms.p50.into(),
+            point.tpot_ms.p90.into(),
+            point.tpot_ms.p99.into(),
             point.end_to_end_latency_ms.into(),
             point.output_throughput_tok_s.into(),
             point.total_throughput_tok_s.into(),
@@ -250,9 +338,11 @@ fn points_table(report: &EstimateReport, requested: &[Option<u64>], human: bool)
                 bound_name(point.decode_bound)
             )
             .into(),
+            point.run_duration_s.into(),
         ]);
     }
     let memory = &report.memory;
+    table.push_note(format!("workload: {}", report.workload));
     table.push_note(format!(
         "KV cache: {} tokens per engine instance ({} per GPU); {} requests of {} tokens fit at once",
         format_human(memory.kv_cache_tokens as f64, ValueKind::Count),
@@ -260,6 +350,12 @@ fn points_table(report: &EstimateReport, requested: &[Option<u64>], human: bool)
         crate::render::format_significant(report.max_concurrent_requests),
         report.input_len + report.output_len
     ));
+    if report.points.iter().any(|p| p.run_duration_s.is_some()) {
+        table.push_note(
+            "finite run: throughput is output tokens / run time (first request sent to last \
+             token), the drain tail included, as vllm bench serve reports it",
+        );
+    }
     table.push_note(
         "concurrency: requests the clients keep in flight, whole deployment; max: saturation \
          (as many as the KV cache and scheduler admit); ITL excludes the first token",

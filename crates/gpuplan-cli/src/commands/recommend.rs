@@ -175,6 +175,15 @@ fn request(args: &RecommendArgs, ctx: &Context) -> anyhow::Result<RecommendReque
         max_itl_ms: args.max_itl_ms,
         max_e2e_ms: args.max_e2e_ms,
         min_throughput_tok_s: args.min_throughput_tok_s,
+        slo_percentile: args.slo_percentile.unwrap_or(defaults.slo_percentile),
+        max_ttft_p99_ms: args.max_ttft_p99_ms,
+        max_itl_p99_ms: args.max_itl_p99_ms,
+        dataset: args.workload.dataset.clone().unwrap_or_default(),
+        random_range_ratio: args
+            .workload
+            .random_range_ratio
+            .unwrap_or(defaults.random_range_ratio),
+        num_prompts: args.workload.num_prompts,
         gpus: if args.gpus.is_empty() {
             ctx.config.gpus.clone()
         } else {

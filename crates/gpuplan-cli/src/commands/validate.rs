@@ -5,7 +5,9 @@ use std::path::Path;
 
 use anyhow::{anyhow, Context as _};
 use gpuplan::validate::ValidationReport;
-use gpuplan::validate::{parse_measurements, validate_rows, MeasuredRow, MetricSummary, Summary};
+use gpuplan::validate::{
+    parse_measurements, resolve_datasets, validate_rows, MeasuredRow, MetricSummary, Summary,
+};
 
 use super::deployment;
 use super::{write_json, write_table};
@@ -21,7 +23,9 @@ pub(crate) fn read_measurements(path: &Path) -> anyhow::Result<Vec<MeasuredRow>>
     let name = path.display().to_string();
     let text = gpuplan_catalog::read_user_file(path, gpuplan_catalog::MAX_USER_FILE_BYTES)
         .with_context(|| format!("cannot read {name}"))?;
-    let rows = parse_measurements(&name, &text).map_err(|e| anyhow!("malformed CSV {e}"))?;
+    let mut rows = parse_measurements(&name, &text).map_err(|e| anyhow!("malformed CSV {e}"))?;
+    // A row's `dataset` file is relative to the CSV.
+    resolve_datasets(&mut rows, path.parent().unwrap_or(Path::new(".")));
     if rows.is_empty() {
         return Err(anyhow!(
             "{name}: no measurement rows (only a header, or empty)"
@@ -91,12 +95,17 @@ pub(crate) fn metric_cells(summary: &Summary) -> Vec<Cell> {
 }
 
 fn summary_table(report: &ValidationReport, file: &Path) -> Table {
-    let mut table = Table::new(metric_columns(Column::new(
-        "scope",
-        "Scope",
-        ValueKind::Text,
-    )))
-    .with_title(format!(
+    // TPOT is scored only when the file measures it (the `tpot_ms` column).
+    let tpot = report.summary.tpot.n > 0;
+    let mut columns = metric_columns(Column::new("scope", "Scope", ValueKind::Text));
+    if tpot {
+        columns.extend([
+            Column::new("tpot_n", "TPOT n", ValueKind::Count),
+            Column::new("tpot_median_ape", "TPOT MdAPE", ValueKind::Ratio),
+            Column::new("tpot_within_25pct", "TPOT ≤25%", ValueKind::Ratio),
+        ]);
+    }
+    let mut table = Table::new(columns).with_title(format!(
         "{}: {} of {} rows predicted",
         file.display(),
         report.rows_predicted,
@@ -105,6 +114,15 @@ fn summary_table(report: &ValidationReport, file: &Path) -> Table {
     let mut push = |scope: String, summary: &Summary| {
         let mut row: Vec<Cell> = vec![scope.into()];
         row.extend(metric_cells(summary));
+        if tpot {
+            let m = summary.tpot;
+            row.push(m.n.into());
+            if m.n == 0 {
+                row.extend([Cell::Missing, Cell::Missing]);
+            } else {
+                row.extend([m.median_ape.into(), m.within_25pct.into()]);
+            }
+        }
         table.push_row(row);
     };
     push("all".into(), &report.summary);

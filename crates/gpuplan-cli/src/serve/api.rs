@@ -13,10 +13,14 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::Json;
+use gpuplan::core::perf::Statistic;
 use gpuplan::estimate::{
-    engine_default_kv, estimate_deployment, DeploymentEstimate, DeploymentSpec,
+    engine_default_kv, estimate_workloads, DeploymentEstimate, DeploymentSpec,
 };
-use gpuplan::validate::{parse_measurements, validate_with_catalog, ValidationReport};
+use gpuplan::validate::{
+    parse_measurements, row_reads_a_file, validate_with_catalog, ValidationReport,
+};
+use gpuplan::workload::{Dataset, RequestRate, Workload};
 use gpuplan::{launch_command, EmitTarget, RecommendRequest, Recommendation, SearchControl};
 use gpuplan_core::hardware::Gpu;
 use gpuplan_core::memory::{plan_memory, Engine, MemoryPlan, MemoryRequest};
@@ -407,8 +411,19 @@ pub struct EstimateBody {
     pub input_len: u64,
     /// Generated tokens per request (default 512).
     pub output_len: u64,
-    /// Requests in flight: a number, `"max"`, or a list of those (default `[1, "max"]`).
-    pub concurrency: ConcurrencyList,
+    /// Requests in flight: a number, `"max"`, or a list of those (default `[1, "max"]` for a
+    /// steady closed loop, `"max"` (no cap) for a finite run). Alias `max_concurrency`.
+    #[serde(alias = "max_concurrency")]
+    pub concurrency: Option<ConcurrencyList>,
+    /// Poisson arrivals, requests per second, or `"inf"` (every request at t=0): a finite run.
+    pub request_rate: Option<RequestRate>,
+    /// Requests of a finite run (default 1000).
+    pub num_prompts: Option<u64>,
+    /// Request lengths: `"random"` (default) or `"sharegpt"` (files are not read by the
+    /// server).
+    pub dataset: Dataset,
+    /// Spread of random lengths, [0, 1) (default 0: fixed).
+    pub random_range_ratio: f64,
     /// Serve the weights in this format instead of the checkpoint's.
     pub weight_quant: Option<WeightFormat>,
     /// KV-cache dtype (default auto).
@@ -436,7 +451,11 @@ impl Default for EstimateBody {
             num_gpus: None,
             input_len: 2048,
             output_len: 512,
-            concurrency: ConcurrencyList::default(),
+            concurrency: None,
+            request_rate: None,
+            num_prompts: None,
+            dataset: Dataset::Random,
+            random_range_ratio: 0.0,
             weight_quant: None,
             kv_dtype: KvDtypeChoice::Auto,
             engine: Engine::Vllm,
@@ -474,6 +493,8 @@ pub struct EstimateResponse {
     pub input_len: u64,
     /// Generated tokens per request.
     pub output_len: u64,
+    /// The workload modelled, in one line.
+    pub workload: String,
     /// KV dtype, memory plan, capacity and the estimate points.
     #[serde(flatten)]
     pub estimate: DeploymentEstimate,
@@ -497,7 +518,39 @@ fn estimate_one(state: &AppState, body: &EstimateBody) -> Result<EstimateRespons
         check_tokens("max_model_len", len)?;
     }
     check_utilization(body.gpu_memory_utilization)?;
-    let concurrencies = body.concurrency.points()?;
+    if matches!(body.dataset, Dataset::File(_)) {
+        return Err(ApiError::invalid(
+            "dataset",
+            "the server reads no files: give \"random\" or \"sharegpt\"",
+        ));
+    }
+    let base = Workload {
+        input_len: body.input_len,
+        output_len: body.output_len,
+        max_concurrency: None,
+        request_rate: body.request_rate,
+        num_prompts: body.num_prompts,
+        dataset: body.dataset.clone(),
+        random_range_ratio: body.random_range_ratio,
+    };
+    base.validate()
+        .map_err(|e| ApiError::invalid(e.field.clone(), e.to_string()))?;
+    let concurrencies = match &body.concurrency {
+        Some(list) => list.points()?,
+        None if base.is_steady_closed_loop() => ConcurrencyList::default().points()?,
+        None => vec![None],
+    };
+    let workloads: Vec<Workload> = concurrencies
+        .iter()
+        .map(|c| Workload {
+            max_concurrency: *c,
+            ..base.clone()
+        })
+        .collect();
+    let workload = match workloads.as_slice() {
+        [one] => one.describe(&[]),
+        _ => format!("{}; one point per concurrency", base.describe(&[])),
+    };
     let gpu = resolve_gpu(state, &body.gpu)?;
     let base = match &body.config {
         Some(config) => inline_arch(inline_model_name(&body.model, config), config)?,
@@ -521,11 +574,10 @@ fn estimate_one(state: &AppState, body: &EstimateBody) -> Result<EstimateRespons
         max_model_len: body.max_model_len,
         gpu_memory_utilization: body.gpu_memory_utilization,
     };
-    let estimate = estimate_deployment(
+    let estimate = estimate_workloads(
         &spec,
-        body.input_len,
-        body.output_len,
-        &concurrencies,
+        &workloads,
+        &[],
         gpuplan_catalog::profiles::embedded_profiles(),
         gpuplan_catalog::memory::embedded_memory_overheads(),
     )?;
@@ -542,6 +594,7 @@ fn estimate_one(state: &AppState, body: &EstimateBody) -> Result<EstimateRespons
         weight_quant: arch.precision.headline(arch.is_moe()),
         input_len: body.input_len,
         output_len: body.output_len,
+        workload,
         estimate,
     })
 }
@@ -564,7 +617,8 @@ pub struct RecommendBody {
     pub input_len: u64,
     /// Generated tokens per request (default 512).
     pub output_len: u64,
-    /// Requests in flight at all times, whole deployment.
+    /// Requests in flight at all times, whole deployment (alias `max_concurrency`).
+    #[serde(alias = "max_concurrency")]
     pub concurrency: Option<u64>,
     /// Poisson arrivals, requests per second, whole deployment.
     pub request_rate: Option<f64>,
@@ -576,6 +630,18 @@ pub struct RecommendBody {
     pub max_e2e_ms: Option<f64>,
     /// Smallest output throughput of the deployment, tokens/s.
     pub min_throughput_tok_s: Option<f64>,
+    /// The statistic the latency limits apply to: mean (default), p50, p90 or p99.
+    pub slo_percentile: Statistic,
+    /// Largest 99th-percentile time to first token, milliseconds.
+    pub max_ttft_p99_ms: Option<f64>,
+    /// Largest 99th-percentile inter-token latency, milliseconds.
+    pub max_itl_p99_ms: Option<f64>,
+    /// Request lengths: `"random"` (default) or `"sharegpt"`.
+    pub dataset: Dataset,
+    /// Spread of random lengths, [0, 1) (default 0).
+    pub random_range_ratio: f64,
+    /// Requests of the simulated run behind each point of a length distribution.
+    pub num_prompts: Option<u64>,
     /// GPUs to consider (ids, names or aliases); empty = every GPU.
     pub gpus: Vec<String>,
     /// Most GPUs in one replica (default 8).
@@ -622,6 +688,12 @@ impl Default for RecommendBody {
             max_itl_ms: d.max_itl_ms,
             max_e2e_ms: d.max_e2e_ms,
             min_throughput_tok_s: d.min_throughput_tok_s,
+            slo_percentile: d.slo_percentile,
+            max_ttft_p99_ms: d.max_ttft_p99_ms,
+            max_itl_p99_ms: d.max_itl_p99_ms,
+            dataset: d.dataset,
+            random_range_ratio: d.random_range_ratio,
+            num_prompts: d.num_prompts,
             gpus: d.gpus,
             max_gpus: d.max_gpus,
             allow_quant: d.allow_quant,
@@ -652,6 +724,12 @@ impl RecommendBody {
             max_itl_ms: self.max_itl_ms,
             max_e2e_ms: self.max_e2e_ms,
             min_throughput_tok_s: self.min_throughput_tok_s,
+            slo_percentile: self.slo_percentile,
+            max_ttft_p99_ms: self.max_ttft_p99_ms,
+            max_itl_p99_ms: self.max_itl_p99_ms,
+            dataset: self.dataset.clone(),
+            random_range_ratio: self.random_range_ratio,
+            num_prompts: self.num_prompts,
             gpus: self.gpus.clone(),
             max_gpus: self.max_gpus,
             allow_quant: self.allow_quant.clone(),
@@ -756,6 +834,12 @@ fn recommend_one(
                 format!("concurrency must be at most {MAX_CONCURRENCY}, got {c}"),
             ));
         }
+    }
+    if matches!(body.dataset, Dataset::File(_)) {
+        return Err(ApiError::invalid(
+            "dataset",
+            "the server reads no files: give \"random\" or \"sharegpt\"",
+        ));
     }
     let mut request = body.to_request();
     let arch: Arc<Architecture> = match &body.config {
@@ -895,6 +979,15 @@ pub async fn validate(
         if rows.is_empty() {
             return Err(ApiError::invalid("body", "the CSV has no measurement rows"));
         }
+        if let Some(row) = rows.iter().find(|r| row_reads_a_file(r)) {
+            return Err(ApiError::invalid(
+                "body",
+                format!(
+                    "row {}: the server reads no length files; use dataset random or sharegpt",
+                    row.id
+                ),
+            ));
+        }
         if rows.len() > MAX_MEASUREMENT_ROWS {
             return Err(ApiError::invalid(
                 "body",
@@ -934,11 +1027,18 @@ mod tests {
 
     #[test]
     fn concurrency_accepts_numbers_lists_and_max() {
+        let points = |body: EstimateBody| body.concurrency.unwrap_or_default().points();
         let body: EstimateBody = parse_json(br#"{"concurrency": 8}"#).expect("one");
-        assert_eq!(body.concurrency.points().expect("ok"), vec![Some(8)]);
+        assert_eq!(points(body).expect("ok"), vec![Some(8)]);
         let body: EstimateBody = parse_json(br#"{"concurrency": [1, "max"]}"#).expect("list");
-        assert_eq!(body.concurrency.points().expect("ok"), vec![Some(1), None]);
+        assert_eq!(points(body).expect("ok"), vec![Some(1), None]);
+        let body: EstimateBody = parse_json(br#"{"max_concurrency": 4}"#).expect("alias");
+        assert_eq!(points(body).expect("ok"), vec![Some(4)]);
         let body: EstimateBody = parse_json(br#"{"concurrency": "lots"}"#).expect("word");
-        assert!(body.concurrency.points().is_err());
+        assert!(points(body).is_err());
+        let body: EstimateBody =
+            parse_json(br#"{"request_rate": "inf", "dataset": "sharegpt"}"#).expect("burst");
+        assert_eq!(body.request_rate, Some(RequestRate::INF));
+        assert_eq!(body.dataset, Dataset::Sharegpt);
     }
 }

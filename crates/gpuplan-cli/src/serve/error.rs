@@ -287,6 +287,7 @@ impl From<DeploymentError> for ApiError {
             DeploymentError::DoesNotFit(_) => ApiError::invalid("num_gpus", error.to_string()),
             DeploymentError::NoProfile(_) => ApiError::invalid("engine", error.to_string()),
             DeploymentError::Estimate(_) => ApiError::invalid("body", error.to_string()),
+            DeploymentError::Workload(ref w) => ApiError::invalid(&w.field, error.to_string()),
         }
     }
 }

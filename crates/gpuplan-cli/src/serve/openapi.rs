@@ -395,6 +395,28 @@ fn memory_plan_properties() -> serde_json::Map<String, Value> {
     p
 }
 
+/// The request-length fields `/api/estimate` and `/api/recommend` share.
+fn workload_properties() -> Vec<(String, Value)> {
+    vec![
+        (
+            "num_prompts".into(),
+            integer("Requests of a finite run (default 1000)."),
+        ),
+        (
+            "dataset".into(),
+            json!({"type": "string", "enum": ["random", "sharegpt"], "description": "Request lengths: random (fixed, or spread by random_range_ratio) or sharegpt (the ShareGPT distribution with input_len/output_len as its means). Default random."}),
+        ),
+        (
+            "random_range_ratio".into(),
+            number("Spread of random lengths in [0, 1): uniform in [(1-r) len, (1+r) len] (default 0)."),
+        ),
+        (
+            "max_concurrency".into(),
+            json!({"description": "Alias of concurrency."}),
+        ),
+    ]
+}
+
 fn schemas() -> Value {
     let memory_request = object(layout_properties(), &["gpu"]);
 
@@ -408,6 +430,16 @@ fn schemas() -> Value {
                 {"type": "string", "enum": ["max"]},
                 {"type": "array", "items": {"oneOf": [{"type": "integer", "minimum": 1}, {"type": "string", "enum": ["max"]}]}}
             ]
+        }),
+    );
+    for (name, schema) in workload_properties() {
+        estimate_props.insert(name, schema);
+    }
+    estimate_props.insert(
+        "request_rate".into(),
+        json!({
+            "description": "Poisson arrivals, requests/s, or \"inf\" (every request at t=0): a finite run of num_prompts requests.",
+            "oneOf": [{"type": "number", "exclusiveMinimum": 0}, {"type": "string", "enum": ["inf"]}]
         }),
     );
     let estimate_request = object(estimate_props, &["gpu"]);
@@ -430,6 +462,10 @@ fn schemas() -> Value {
     estimate_response.insert(
         "output_len".into(),
         integer("Generated tokens per request."),
+    );
+    estimate_response.insert(
+        "workload".into(),
+        string("The workload modelled, in one line."),
     );
     estimate_response.insert(
         "memory".into(),
@@ -481,6 +517,18 @@ fn schemas() -> Value {
         (
             "min_throughput_tok_s",
             number("Smallest output throughput of the deployment, tokens/s."),
+        ),
+        (
+            "slo_percentile",
+            json!({"type": "string", "enum": ["mean", "p50", "p90", "p99"], "description": "The statistic max_ttft_ms, max_itl_ms and max_e2e_ms limit (default mean)."}),
+        ),
+        (
+            "max_ttft_p99_ms",
+            number("Largest 99th-percentile time to first token, ms."),
+        ),
+        (
+            "max_itl_p99_ms",
+            number("Largest 99th-percentile inter-token latency, ms."),
         ),
         (
             "gpus",
@@ -543,6 +591,9 @@ fn schemas() -> Value {
         ),
     ] {
         recommend_props.insert(name.into(), schema);
+    }
+    for (name, schema) in workload_properties() {
+        recommend_props.insert(name, schema);
     }
     let recommend_request = object(recommend_props, &[]);
 
@@ -617,11 +668,26 @@ fn schemas() -> Value {
                 "time_to_first_token_ms": number("Mean time to first token, ms."),
                 "inter_token_latency_ms": number("Mean inter-token latency (first token excluded), ms."),
                 "end_to_end_latency_ms": number("Mean end-to-end latency, ms."),
-                "output_throughput_tok_s": number("Output tokens/s of the deployment.")
+                "output_throughput_tok_s": number("Output tokens/s of the deployment (a finite run: output tokens / run time)."),
+                "ttft_ms": {"$ref": "#/components/schemas/Percentiles"},
+                "tpot_ms": {"$ref": "#/components/schemas/Percentiles"},
+                "itl_ms": {"$ref": "#/components/schemas/Percentiles"},
+                "e2e_ms": {"$ref": "#/components/schemas/Percentiles"},
+                "run_duration_s": nullable(number("Wall time of a finite run, drain included, s."))
             },
             "additionalProperties": true
         },
         "EstimateResponse": {"type": "object", "properties": estimate_response},
+        "Percentiles": {
+            "type": "object",
+            "description": "Mean, median, 90th and 99th percentile of a latency, ms.",
+            "properties": {
+                "mean": number("Mean."),
+                "p50": number("Median."),
+                "p90": number("90th percentile."),
+                "p99": number("99th percentile.")
+            }
+        },
         "RecommendRequest": recommend_request,
         "Configuration": configuration_schema(),
         "RecommendResponse": {

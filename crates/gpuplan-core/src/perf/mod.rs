@@ -7,10 +7,15 @@
 
 pub mod bounds;
 mod profile;
+mod run;
 mod serving;
 
 pub use profile::{ArchEfficiency, ArchLimits, EngineProfile, Profiles, PEAK_LIMITS};
-pub use serving::{estimate, Estimate, EstimateError, EstimatePoint, StepBreakdownMs, Workload};
+pub use run::{estimate_run, poisson_arrivals, RunRequest, SplitMix64, MAX_RUN_REQUESTS};
+pub use serving::{
+    estimate, mm1_wait_quantile_s, Estimate, EstimateError, EstimatePoint, Percentiles, Statistic,
+    StepBreakdownMs, Workload,
+};
 
 use crate::hardware::{ComputeDtype, Gpu, LinkKind};
 use crate::memory::Parallelism;

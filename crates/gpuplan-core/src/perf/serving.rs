@@ -65,6 +65,205 @@ pub struct EstimatePoint {
     pub decode_bound: Bound,
     /// Decode step time split by cause (ms), at this point's batch.
     pub decode_step_breakdown_ms: StepBreakdownMs,
+    /// Time to first token over requests, queueing included (ms).
+    #[serde(default)]
+    pub ttft_ms: Percentiles,
+    /// Time per output token of each request, (E2E - TTFT) / (output tokens - 1), over requests
+    /// (ms), as `vllm bench serve` computes TPOT.
+    #[serde(default)]
+    pub tpot_ms: Percentiles,
+    /// Inter-token latency over every generated token after the first (ms), as `vllm bench
+    /// serve` computes ITL.
+    #[serde(default)]
+    pub itl_ms: Percentiles,
+    /// End-to-end request latency over requests (ms).
+    #[serde(default)]
+    pub e2e_ms: Percentiles,
+    /// Wall time of a finite run, first request sent to last token received, drain tail
+    /// included (seconds); `None` for a steady closed loop.
+    #[serde(default)]
+    pub run_duration_s: Option<f64>,
+}
+
+/// Mean, median, 90th and 99th percentile of a latency over requests or tokens. Percentiles are
+/// the nearest-rank values of the samples (or of the modelled distribution).
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct Percentiles {
+    /// Mean.
+    pub mean: f64,
+    /// Median.
+    pub p50: f64,
+    /// 90th percentile.
+    pub p90: f64,
+    /// 99th percentile.
+    pub p99: f64,
+}
+
+/// Which statistic of a latency an SLO limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Statistic {
+    /// The mean (what the closed-loop estimate has always reported).
+    #[default]
+    Mean,
+    /// The median.
+    P50,
+    /// The 90th percentile.
+    P90,
+    /// The 99th percentile.
+    P99,
+}
+
+impl Statistic {
+    /// Canonical name (`mean`, `p50`, `p90`, `p99`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Statistic::Mean => "mean",
+            Statistic::P50 => "p50",
+            Statistic::P90 => "p90",
+            Statistic::P99 => "p99",
+        }
+    }
+}
+
+impl std::fmt::Display for Statistic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Statistic {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "mean" | "avg" => Ok(Statistic::Mean),
+            "p50" | "median" => Ok(Statistic::P50),
+            "p90" => Ok(Statistic::P90),
+            "p99" => Ok(Statistic::P99),
+            other => Err(format!(
+                "unknown statistic '{other}'; expected mean, p50, p90 or p99"
+            )),
+        }
+    }
+}
+
+impl Percentiles {
+    /// Every statistic equal to `v` (a latency that does not vary).
+    pub fn constant(v: f64) -> Self {
+        Percentiles {
+            mean: v,
+            p50: v,
+            p90: v,
+            p99: v,
+        }
+    }
+
+    /// The value of one statistic.
+    pub fn get(&self, stat: Statistic) -> f64 {
+        match stat {
+            Statistic::Mean => self.mean,
+            Statistic::P50 => self.p50,
+            Statistic::P90 => self.p90,
+            Statistic::P99 => self.p99,
+        }
+    }
+
+    /// Adds `d` to every statistic (a shift of the distribution).
+    pub fn shifted(self, d: f64) -> Self {
+        Percentiles {
+            mean: self.mean + d,
+            p50: self.p50 + d,
+            p90: self.p90 + d,
+            p99: self.p99 + d,
+        }
+    }
+
+    /// Multiplies every statistic by `k` (a change of unit or scale).
+    pub fn scaled(self, k: f64) -> Self {
+        Percentiles {
+            mean: self.mean * k,
+            p50: self.p50 * k,
+            p90: self.p90 * k,
+            p99: self.p99 * k,
+        }
+    }
+
+    /// The statistics of samples (sorted in place); all zero when empty.
+    pub fn of(samples: &mut [f64]) -> Self {
+        if samples.is_empty() {
+            return Percentiles::default();
+        }
+        samples.sort_by(f64::total_cmp);
+        let n = samples.len();
+        let rank = |q: f64| samples[((q * n as f64).ceil() as usize).clamp(1, n) - 1];
+        Percentiles {
+            mean: samples.iter().sum::<f64>() / n as f64,
+            p50: rank(0.5),
+            p90: rank(0.9),
+            p99: rank(0.99),
+        }
+    }
+
+    /// The statistics of weighted samples `(value, weight)`; `None` when the weights sum to 0.
+    pub fn of_weighted(mut samples: Vec<(f64, f64)>) -> Option<Self> {
+        samples.retain(|s| s.1 > 0.0);
+        let total: f64 = samples.iter().map(|s| s.1).sum();
+        if total <= 0.0 {
+            return None;
+        }
+        samples.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let mean = samples.iter().map(|s| s.0 * s.1).sum::<f64>() / total;
+        let rank = |q: f64| {
+            let target = q * total;
+            let mut acc = 0.0;
+            for s in &samples {
+                acc += s.1;
+                if acc >= target - 1e-9 * total {
+                    return s.0;
+                }
+            }
+            samples.last().map_or(0.0, |s| s.0)
+        };
+        Some(Percentiles {
+            mean,
+            p50: rank(0.5),
+            p90: rank(0.9),
+            p99: rank(0.99),
+        })
+    }
+
+    /// A two-valued distribution: `low` with probability 1 - `share`, `high` with `share`.
+    pub fn two_point(low: f64, high: f64, share: f64) -> Self {
+        let s = share.clamp(0.0, 1.0);
+        let at = |q: f64| if q > 1.0 - s { high } else { low };
+        Percentiles {
+            mean: low + s * (high - low),
+            p50: at(0.5),
+            p90: at(0.9),
+            p99: at(0.99),
+        }
+    }
+
+    /// A uniform distribution on [`lo`, `hi`].
+    pub fn uniform(lo: f64, hi: f64) -> Self {
+        let at = |q: f64| lo + q * (hi - lo);
+        Percentiles {
+            mean: at(0.5),
+            p50: at(0.5),
+            p90: at(0.9),
+            p99: at(0.99),
+        }
+    }
+}
+
+/// The `q` quantile (0..1) of the wait in an M/M/1 queue at utilisation `rho` whose mean
+/// service time is `service_s`: P(W > t) = rho exp(-(1 - rho) t / service). Zero when the
+/// queue is empty with probability at least `q`.
+pub fn mm1_wait_quantile_s(rho: f64, service_s: f64, q: f64) -> f64 {
+    if !(rho > 0.0 && rho < 1.0) || 1.0 - q >= rho {
+        return 0.0;
+    }
+    (rho / (1.0 - q)).ln() * service_s / (1.0 - rho)
 }
 
 /// A step's time split by cause (ms).
@@ -224,6 +423,9 @@ fn point(
     let mut itl = pure.total_s;
     let mut ttft_service = e.ttft_overhead_ms * 1e-3 + prefill_alone.total_s * chunks;
     let mut step = pure;
+    // The two step lengths a token sees (pure decode, or a step that carries prefill work):
+    // per-token ITL percentiles come from them.
+    let (mut itl_low, mut itl_high) = (pure.total_s, pure.total_s);
     for _ in 0..40 {
         let cycle = ttft_service + (o - 1.0) * itl;
         let x = active / cycle.max(1e-9);
@@ -236,14 +438,22 @@ fn point(
             let t_mix = decode_step(decoding, chunk)?;
             // Share of steps that carry a chunk: chunks per second x step time.
             let f = (x * n_chunks * itl).min(1.0);
+            itl_low = t_decode.total_s;
+            itl_high = t_decode.total_s
+                + e.prefill_interference * (t_mix.total_s - t_decode.total_s).max(0.0);
             (
                 t_decode.total_s + e.prefill_interference * f * (t_mix.total_s - t_decode.total_s),
                 n_chunks * t_mix.total_s,
             )
         } else {
             let busy = (e.prefill_interference * x * prefill_marginal_s).min(0.9);
+            // A gap holds a prefill pass with probability min(1, passes per gap).
+            let g = (x * itl).clamp(1e-6, 1.0);
+            let new_itl = t_decode.total_s / (1.0 - busy);
+            itl_low = t_decode.total_s;
+            itl_high = t_decode.total_s + (new_itl - t_decode.total_s) / g;
             (
-                t_decode.total_s / (1.0 - busy),
+                new_itl,
                 prefill_alone.total_s * chunks + 0.5 * t_decode.total_s,
             )
         };
@@ -303,6 +513,18 @@ fn point(
     let ttft = ttft_service + queue_wait;
     let x_total = x_group * groups;
     let num_gpus = dep.parallelism.num_gpus().max(1) as f64;
+    // Distributions. With fixed lengths every request of a steady closed loop sees the same
+    // mix of steps, so TPOT does not vary; a token's gap is either a pure decode step or one
+    // that carries prefill work, in the share that gives the mean ITL; the first-token wait of
+    // the clients of one wave spreads evenly over the wave's queued prefills (mean `burst`).
+    let itl_p = if itl_high > itl_low {
+        Percentiles::two_point(itl_low, itl_high, (itl - itl_low) / (itl_high - itl_low))
+    } else {
+        Percentiles::constant(itl)
+    };
+    let itl_p = Percentiles { mean: itl, ..itl_p }.scaled(1e3);
+    let ttft_p = Percentiles::uniform(ttft - burst.min(ttft), ttft + burst.min(ttft)).scaled(1e3);
+    let e2e_p = ttft_p.shifted((o - 1.0) * itl * 1e3);
     Ok(EstimatePoint {
         concurrency,
         running_requests: active * groups,
@@ -317,5 +539,10 @@ fn point(
         prefill_bound: prefill_alone.bound(),
         decode_bound: step.bound(),
         decode_step_breakdown_ms: step.into(),
+        ttft_ms: ttft_p,
+        tpot_ms: Percentiles::constant(itl * 1e3),
+        itl_ms: itl_p,
+        e2e_ms: e2e_p,
+        run_duration_s: None,
     })
 }

@@ -230,7 +230,9 @@ class PerformanceEstimate(Record):
     ``pipeline_parallel_size``, ``data_parallel_size``, ``time_to_first_token_ms``,
     ``inter_token_latency_ms`` (first token excluded), ``end_to_end_latency_ms``,
     ``throughput_tokens_per_sec`` (output tokens/s of the deployment),
-    ``max_concurrent_requests`` (requests of input + output tokens the KV cache holds), ``error``.
+    ``max_concurrent_requests`` (requests of input + output tokens the KV cache holds),
+    ``ttft_ms``, ``tpot_ms``, ``itl_ms`` (each a dict of ``mean``, ``p50``, ``p90``, ``p99``),
+    ``workload`` (the workload modelled, in words), ``error``.
     """
 
     __slots__ = ()
@@ -267,6 +269,11 @@ def estimate_performance(
     gpu_memory_utilization: float = 0.9,
     revision: Optional[str] = None,
     offline: bool = False,
+    max_concurrency: Optional[int] = None,
+    request_rate: Optional[Union[float, str]] = None,
+    num_prompts: Optional[int] = None,
+    dataset: Optional[str] = None,
+    random_range_ratio: Optional[float] = None,
 ) -> PerformanceEstimate:
     """Estimates ``num_gpus`` x ``gpu_name`` serving ``model_id`` with ``batch_size`` requests
     in flight, each ``input_length`` prompt tokens and ``output_length`` generated tokens.
@@ -275,6 +282,14 @@ def estimate_performance(
     over are data-parallel replicas. Problems with the configuration (unknown model or GPU,
     a layout that does not divide the model, a model that does not fit) come back in
     ``error``; only arguments of the wrong kind raise (``InvalidConfiguration``, ``TypeError``).
+
+    Benchmark-style workloads, named as ``vllm bench serve`` names them: ``max_concurrency``
+    (requests in flight; default ``batch_size``, or no cap with a ``request_rate``),
+    ``request_rate`` (requests/s, or ``"inf"``: every request at
+    t=0), ``num_prompts`` (a finite run, default 1000), ``dataset`` (``"random"``,
+    ``"sharegpt"`` or a CSV / JSON-lines file of ``input_len,output_len[,arrival_s]``) and
+    ``random_range_ratio``. The estimate's ``ttft_ms``, ``tpot_ms`` and ``itl_ms`` hold the mean,
+    p50, p90 and p99; ``workload`` says what was modelled.
     """
     text = _native.estimate_performance(
         _model_ref(model_id),
@@ -293,6 +308,11 @@ def estimate_performance(
             gpu_memory_utilization=gpu_memory_utilization,
             revision=revision,
             offline=offline,
+            max_concurrency=max_concurrency,
+            request_rate=request_rate,
+            num_prompts=num_prompts,
+            dataset=dataset,
+            random_range_ratio=random_range_ratio,
         ),
     )
     return PerformanceEstimate(_json.loads(text))
@@ -533,6 +553,7 @@ def recommend_gpus(
     output_length: int = 512,
     *,
     concurrency: Optional[int] = None,
+    max_concurrency: Optional[int] = None,
     request_rate: Optional[float] = None,
     max_ttft_ms: Optional[float] = None,
     max_itl_ms: Optional[float] = None,
@@ -553,6 +574,12 @@ def recommend_gpus(
     max_model_len: Optional[int] = None,
     revision: Optional[str] = None,
     offline: bool = False,
+    slo_percentile: Optional[str] = None,
+    max_ttft_p99_ms: Optional[float] = None,
+    max_itl_p99_ms: Optional[float] = None,
+    dataset: Optional[str] = None,
+    random_range_ratio: Optional[float] = None,
+    num_prompts: Optional[int] = None,
 ) -> RecommendationResult:
     """Which GPUs, how many, and how to split ``model`` across them, cheapest first (or by
     ``objective``: ``cost``, ``throughput``, ``latency``), as ``gpuplan recommend`` answers.
@@ -569,6 +596,12 @@ def recommend_gpus(
     Nothing meeting the SLOs is a result (``is_satisfied`` False, ``near_misses`` filled), not
     an error. Raises ``ModelNotFound``, ``UnknownGpu`` or ``InvalidConfiguration`` for bad
     input. The search runs with the GIL released.
+
+    ``max_concurrency`` is an alias of ``concurrency``. ``slo_percentile`` (``"mean"``,
+    ``"p50"``, ``"p90"``, ``"p99"``) says which statistic the latency limits apply to;
+    ``max_ttft_p99_ms`` / ``max_itl_p99_ms`` limit the 99th percentiles. ``dataset``
+    (``"random"``, ``"sharegpt"`` or a length file), ``random_range_ratio`` and ``num_prompts``
+    describe the request lengths, as for ``estimate_performance``.
     """
     native = _native.recommend(
         _model_ref(model),
@@ -576,6 +609,7 @@ def recommend_gpus(
             input_length=input_length,
             output_length=output_length,
             concurrency=concurrency,
+            max_concurrency=max_concurrency,
             request_rate=request_rate,
             max_ttft_ms=max_ttft_ms,
             max_itl_ms=max_itl_ms,
@@ -596,6 +630,12 @@ def recommend_gpus(
             max_model_len=max_model_len,
             revision=revision,
             offline=offline,
+            slo_percentile=slo_percentile,
+            max_ttft_p99_ms=max_ttft_p99_ms,
+            max_itl_p99_ms=max_itl_p99_ms,
+            dataset=dataset,
+            random_range_ratio=random_range_ratio,
+            num_prompts=num_prompts,
         ),
     )
     return RecommendationResult(native)

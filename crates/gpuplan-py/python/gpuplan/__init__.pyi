@@ -83,6 +83,10 @@ class PerformanceEstimate(Record):
     end_to_end_latency_ms: Optional[float]
     throughput_tokens_per_sec: Optional[float]
     max_concurrent_requests: Optional[float]
+    ttft_ms: Optional[Dict[str, float]]
+    tpot_ms: Optional[Dict[str, float]]
+    itl_ms: Optional[Dict[str, float]]
+    workload: Optional[str]
     error: Optional[str]
     @property
     def ok(self) -> bool: ...
@@ -104,6 +108,11 @@ def estimate_performance(
     gpu_memory_utilization: float = 0.9,
     revision: Optional[str] = None,
     offline: bool = False,
+    max_concurrency: Optional[int] = None,
+    request_rate: Optional[Union[float, str]] = None,
+    num_prompts: Optional[int] = None,
+    dataset: Optional[str] = None,
+    random_range_ratio: Optional[float] = None,
 ) -> PerformanceEstimate: ...
 def estimate_performance_batch(
     model_id: ModelLike,
@@ -206,6 +215,7 @@ def recommend_gpus(
     output_length: int = 512,
     *,
     concurrency: Optional[int] = None,
+    max_concurrency: Optional[int] = None,
     request_rate: Optional[float] = None,
     max_ttft_ms: Optional[float] = None,
     max_itl_ms: Optional[float] = None,
@@ -226,6 +236,12 @@ def recommend_gpus(
     max_model_len: Optional[int] = None,
     revision: Optional[str] = None,
     offline: bool = False,
+    slo_percentile: Optional[str] = None,
+    max_ttft_p99_ms: Optional[float] = None,
+    max_itl_p99_ms: Optional[float] = None,
+    dataset: Optional[str] = None,
+    random_range_ratio: Optional[float] = None,
+    num_prompts: Optional[int] = None,
 ) -> RecommendationResult: ...
 
 class MemoryPlan(Record):
