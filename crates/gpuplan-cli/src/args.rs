@@ -364,8 +364,8 @@ fn parse_range_ratio(s: &str) -> Result<f64, String> {
 pub struct WorkloadArgs {
     /// Request lengths: random (fixed --input-len/--output-len, or spread by
     /// --random-range-ratio), sharegpt (the ShareGPT distribution with --input-len/--output-len
-    /// as its means), or a CSV / JSON-lines file of input_len,output_len[,arrival_s] per request
-    /// [default: random].
+    /// as its means), or a CSV / JSON-lines file with input_len, output_len and optional
+    /// arrival_s per request [default: random].
     #[arg(long, value_name = "random|sharegpt|FILE")]
     pub dataset: Option<Dataset>,
     /// Spread of random lengths: uniform in [(1-r) x len, (1+r) x len], as vLLM bench
