@@ -2,7 +2,6 @@
 //!
 //! The message is the error's `Display`, which is what the CLI prints after `error: `.
 
-use gpuplan::core::hardware::HardwareError;
 use gpuplan::core::memory::MemoryError;
 use gpuplan::Error;
 use pyo3::create_exception;

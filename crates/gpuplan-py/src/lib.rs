@@ -14,7 +14,7 @@ mod options;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
-use gpuplan::core::memory::{plan_memory, MemoryRequest, Parallelism};
+use gpuplan::core::memory::{plan_memory, MemoryRequest};
 use gpuplan::estimate::engine_default_kv;
 use gpuplan::validate::{
     calibrate as calibrate_rows, parse_measurements, validate_rows, validate_with_catalog,
