@@ -52,7 +52,9 @@ pub fn resolve_parallelism(
             if v == 0 || v > MAX_GPUS {
                 return Err(Error::invalid_request(
                     field,
-                    format!("{field} must be between 1 and {MAX_GPUS}, got {v}"),
+                    format!(
+                        "invalid parallelism: {field} must be between 1 and {MAX_GPUS}, got {v}"
+                    ),
                 ));
             }
         }
@@ -62,7 +64,7 @@ pub fn resolve_parallelism(
     let not_multiple = |n: u32, of: &str, by: u64| {
         Error::invalid_request(
             "num_gpus",
-            format!("num_gpus {n} is not a multiple of {of} = {by}"),
+            format!("invalid parallelism: num_gpus {n} is not a multiple of {of} = {by}"),
         )
     };
     let (tp, dp) = match (tp, dp, num_gpus) {
@@ -88,7 +90,10 @@ pub fn resolve_parallelism(
     if product > u64::from(MAX_GPUS) {
         return Err(Error::invalid_request(
             "num_gpus",
-            format!("tp x pp x dp = {tp} x {pp} x {dp} = {product} GPUs, more than {MAX_GPUS}"),
+            format!(
+                "invalid parallelism: tp x pp x dp = {tp} x {pp} x {dp} = {product} GPUs, more \
+                 than {MAX_GPUS}"
+            ),
         ));
     }
     let total = product as u32;
@@ -96,7 +101,10 @@ pub fn resolve_parallelism(
         if n != total {
             return Err(Error::invalid_request(
                 "num_gpus",
-                format!("tp x pp x dp = {tp} x {pp} x {dp} = {total} GPUs, but num_gpus is {n}"),
+                format!(
+                    "invalid parallelism: tp x pp x dp = {tp} x {pp} x {dp} = {total} GPUs, but \
+                     num_gpus is {n}"
+                ),
             ));
         }
     }

@@ -57,6 +57,7 @@ __all__ = [
     "ModelNotFound",
     "NearMiss",
     "PerformanceEstimate",
+    "Record",
     "RecommendationResult",
     "UnknownGpu",
     "ValidationReport",
