@@ -430,7 +430,8 @@ impl Workload {
 /// other columns ignored) or JSON lines (`.jsonl`/`.json`) with the same fields.
 pub fn read_lengths(path: &Path) -> Result<Vec<LengthRow>, WorkloadError> {
     let name = path.display().to_string();
-    let text = std::fs::read_to_string(path)
+    // Only a regular file below the user-file cap: never a device or a FIFO.
+    let text = gpuplan_catalog::read_user_file(path, gpuplan_catalog::MAX_USER_FILE_BYTES)
         .map_err(|e| err("dataset", format!("cannot read {name}: {e}")))?;
     parse_lengths(&name, &text)
 }
@@ -672,5 +673,19 @@ mod tests {
         assert!(poisson
             .describe(&[])
             .contains("Poisson arrivals at 16 req/s"));
+    }
+}
+
+#[cfg(test)]
+mod file_tests {
+    use super::*;
+
+    #[test]
+    fn a_length_file_must_be_a_regular_file() {
+        let e = read_lengths(Path::new("/dev/zero")).expect_err("a device is refused");
+        assert_eq!(e.field, "dataset");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let e = read_lengths(dir.path()).expect_err("a directory is refused");
+        assert_eq!(e.field, "dataset");
     }
 }
