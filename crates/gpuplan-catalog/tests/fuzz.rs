@@ -78,8 +78,16 @@ fn check_sane(name: &str, text: &str) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+fn fuzz_cases() -> u32 {
+    std::env::var("GPUPLAN_FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(384)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 384, failure_persistence: None, .. ProptestConfig::default() })]
+    // GPUPLAN_FUZZ_CASES raises the count for a longer run by hand (CI keeps the default).
+    #![proptest_config(ProptestConfig { cases: fuzz_cases(), failure_persistence: None, .. ProptestConfig::default() })]
 
     /// One top-level field of a real config set to an edge value (or removed).
     #[test]

@@ -477,7 +477,7 @@ pub fn parse_config(
         )?
         .or(intermediate);
     let n_shared = cfg
-        .opt_u(&["n_shared_experts", "num_shared_experts"])?
+        .opt_pos(&["n_shared_experts", "num_shared_experts"], MAX_EXPERTS)?
         .unwrap_or(0);
     let shared_inter_total: u64 = if let Some(s) = cfg.opt_pos(
         &[
@@ -491,7 +491,7 @@ pub fn parse_config(
         &["shared_intermediate_size", "share_expert_dim"],
         MAX_INTERMEDIATE,
     )? {
-        s * n_shared.max(1)
+        s.saturating_mul(n_shared.max(1))
     } else if model_type == "llama4_text" {
         intermediate.unwrap_or(0)
     } else {
