@@ -274,10 +274,25 @@ fn plan(arch: &Architecture, gpu: &Gpu, par: Parallelism, kv: KvDtype, len: u64)
 }
 
 #[test]
+fn load_time_fp8_keeps_embedding_and_lm_head_in_bf16() {
+    // vLLM `--quantization fp8` on the bf16 Llama-3.1-8B holds 8.49 GiB of weights on an H100
+    // (a user's start-up log, issue 14): the linear layers in fp8, the embedding and the LM head
+    // (a vocab-parallel embedding, not a linear layer) in bf16.
+    let a = arch("meta-llama/Llama-3.1-8B").with_weight_format(WeightFormat::Fp8);
+    let p = plan(&a, &h100(), Parallelism::single(), KvDtype::Bf16, 8192);
+    assert!(
+        rel(p.weights_gib_per_gpu, 8.49) < 0.02,
+        "{}",
+        p.weights_gib_per_gpu
+    );
+}
+
+#[test]
 fn llama_70b_fp8_does_not_fit_one_h100() {
     // The same source measured 67.72 GiB of weights and a -1.44 GiB KV pool at TP1 (vLLM ~0.11).
-    let mut a = arch("meta-llama/Llama-3.3-70B-Instruct").with_weight_format(WeightFormat::Fp8);
-    a.precision.lm_head = WeightFormat::Bf16;
+    // Load-time fp8 keeps the LM head in bf16, as vLLM does.
+    let a = arch("meta-llama/Llama-3.3-70B-Instruct").with_weight_format(WeightFormat::Fp8);
+    assert_eq!(a.precision.lm_head, WeightFormat::Bf16);
     let mut gpu = h100();
     gpu.memory_gib = 79.18;
     let req = MemoryRequest {
