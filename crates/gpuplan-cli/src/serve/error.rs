@@ -250,20 +250,11 @@ impl From<HardwareError> for ApiError {
 
 impl From<ParallelismError> for ApiError {
     fn from(error: ParallelismError) -> Self {
-        use ParallelismError as P;
-        let field = match &error {
-            P::Zero { what } => match *what {
-                w if w.starts_with("pipeline") => "pp",
-                w if w.starts_with("data") => "dp",
-                w if w.starts_with("expert") => "ep",
-                _ => "tp",
-            },
-            P::TpHeads { .. } | P::TpKvHeads { .. } => "tp",
-            P::EpDense { .. } | P::EpExperts { .. } | P::EpRanks { .. } => "ep",
-            P::PpLayers { .. } => "pp",
-            P::GpuCount { .. } => "num_gpus",
-        };
-        ApiError::invalid(field, error.to_string())
+        // The library names the field to blame, once for every front end.
+        ApiError::invalid(
+            gpuplan::limits::parallelism_field(&error),
+            error.to_string(),
+        )
     }
 }
 
